@@ -1,0 +1,285 @@
+"""The aiohttp layer: sockets, clocks and files at the edge; everything else is in the Hub.
+
+``create_app`` builds a frozen application: typed ``AppKey``s for shared state, tick loops
+and the write-behind flusher as cleanup contexts, websockets closed with 1001 on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from server.catalog import Catalog, load_catalog
+from server.errors import CloseConnection
+from server.hub import Hub
+from server.interest import InterestSettings
+from server.protocol import (
+    HELLO_TIMEOUT_S,
+    MAX_FRAME_BYTES,
+    SLOW_CLIENT_BUFFER_BYTES,
+    SLOW_CLIENT_CLOSE_S,
+    CloseCode,
+)
+from server.storage import SQLiteStorage, Storage
+
+log = logging.getLogger("plaza")
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    worlds_dir: Path = REPO / "worlds"
+    data_dir: Path = Path.home() / ".local" / "share" / "plaza"
+    web_dir: Path = REPO / "web_client"
+    interest: InterestSettings = field(default_factory=InterestSettings)
+    flush_every_s: float = 1.0
+    slow_client_bytes: int = SLOW_CLIENT_BUFFER_BYTES
+    slow_client_close_s: float = SLOW_CLIENT_CLOSE_S
+    # A small kernel send buffer keeps a backlog visible to us (where newest-state-wins and
+    # the slow-client policy apply) instead of letting seconds of stale poses queue in the kernel.
+    socket_sndbuf: int = 64 * 1024
+
+
+def now_ms() -> int:
+    # Monotonic, and the same clock in every process on this machine (the benchmark relies
+    # on that to compare sender timestamps with receive times).
+    return time.monotonic_ns() // 1_000_000
+
+
+@dataclass(slots=True)
+class Connection:
+    ws: web.WebSocketResponse
+    backlogged_since: float | None = None
+
+
+CONFIG = web.AppKey("config", ServerConfig)
+CATALOG = web.AppKey("catalog", Catalog)
+HUB = web.AppKey("hub", Hub)
+STORAGE = web.AppKey("storage", Storage)
+CONNECTIONS = web.AppKey("connections", dict[int, Connection])
+STARTED = web.AppKey("started", float)
+
+
+def _buffered(ws: web.WebSocketResponse) -> int:
+    tr = ws._req.transport if ws._req is not None else None
+    return tr.get_write_buffer_size() if tr is not None else 0
+
+
+async def flush(app: web.Application) -> None:
+    """Send every session's pending output. Never blocks on a slow peer (see _raise_limits)."""
+    hub, conns = app[HUB], app[CONNECTIONS]
+    for sid in list(hub.with_output):
+        data = hub.drain(sid)
+        conn = conns.get(sid)
+        if conn is None or conn.ws.closed:
+            continue
+        try:
+            for d in data:
+                await conn.ws.send_bytes(d)
+        except (ConnectionError, RuntimeError):
+            pass  # the reader side notices and cleans up
+
+
+def _close_soon(app: web.Application, sid: int, code: int, reason: str) -> None:
+    conn = app[CONNECTIONS].get(sid)
+    if conn is None:
+        return
+    app[HUB].disconnect(sid)
+    ws = conn.ws
+
+    async def close() -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(code=code, message=reason.encode()), 2.0)
+
+    task = asyncio.get_running_loop().create_task(close())
+    task.add_done_callback(lambda t: None)
+
+
+async def ws_handler(request: web.Request) -> web.WebSocketResponse:
+    app = request.app
+    hub, conns = app[HUB], app[CONNECTIONS]
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30.0, compress=False)
+    await ws.prepare(request)
+    if request.transport is not None:
+        sock = request.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, app[CONFIG].socket_sndbuf)
+        # A high write-buffer mark means send_bytes never waits on one slow peer; the tick
+        # loop watches the buffer itself and skips or closes slow clients.
+        request.transport.set_write_buffer_limits(high=8 * app[CONFIG].slow_client_bytes)
+    session = hub.connect(now_ms())
+    sid = session.sid
+    conns[sid] = Connection(ws)
+    try:
+        first = True
+        while True:
+            try:
+                msg = await ws.receive(timeout=HELLO_TIMEOUT_S if first else None)
+            except TimeoutError:
+                await ws.close(code=CloseCode.HELLO_TIMEOUT, message=b"no HELLO in time")
+                break
+            first = False
+            if msg.type == WSMsgType.BINARY:
+                try:
+                    hub.receive(sid, msg.data, now_ms())
+                except CloseConnection as c:
+                    await flush(app)
+                    await ws.close(code=c.code, message=c.reason.encode()[:120])
+                    break
+                await flush(app)
+            elif msg.type == WSMsgType.TEXT:
+                await ws.close(code=CloseCode.NOT_BINARY, message=b"frames must be binary msgpack")
+                break
+            elif msg.type == WSMsgType.ERROR:
+                # aiohttp closes oversized frames with 1009 itself.
+                break
+            else:  # CLOSE, CLOSING, CLOSED
+                break
+    except Exception:
+        log.exception("session %s failed", sid)
+        if not ws.closed:
+            await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
+    finally:
+        conns.pop(sid, None)
+        hub.disconnect(sid)
+        await flush(app)
+    return ws
+
+
+async def tick_loop(app: web.Application, world: str) -> None:
+    hub, conns, cfg = app[HUB], app[CONNECTIONS], app[CONFIG]
+    rate = app[CATALOG].specs[world].tick_rate
+    period = 1.0 / rate
+    next_t = time.monotonic()
+    while True:
+        next_t += period
+        delay = next_t - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif delay < -5 * period:
+            next_t = time.monotonic()  # far behind (machine stalled): resync, don't burst
+        now = time.monotonic()
+        skip: set[int] = set()
+        for inst in hub.instances.get(world, []):
+            for sid in inst.members:
+                conn = conns.get(sid)
+                if conn is None:
+                    continue
+                if _buffered(conn.ws) > cfg.slow_client_bytes:
+                    skip.add(sid)
+                    if conn.backlogged_since is None:
+                        conn.backlogged_since = now
+                    elif now - conn.backlogged_since > cfg.slow_client_close_s:
+                        _close_soon(app, sid, CloseCode.SLOW_CLIENT, "cannot keep up with updates")
+                else:
+                    conn.backlogged_since = None
+        try:
+            hub.tick(world, now_ms(), skip)
+        except Exception:
+            log.exception("tick of %s failed", world)
+        await flush(app)
+
+
+async def _run_ticks(app: web.Application) -> AsyncIterator[None]:
+    tasks = [asyncio.create_task(tick_loop(app, w)) for w in app[CATALOG].specs]
+    yield
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _flush_objects(app: web.Application) -> None:
+    rows = app[HUB].drain_dirty_objects()
+    if rows:
+        app[STORAGE].save_objects(rows)
+
+
+async def _write_behind(app: web.Application) -> AsyncIterator[None]:
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(app[CONFIG].flush_every_s)
+            try:
+                _flush_objects(app)
+            except Exception:
+                log.exception("saving object state failed; will retry")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    _flush_objects(app)  # nothing moved is lost on a clean shutdown
+    app[STORAGE].close()
+
+
+async def _close_sockets(app: web.Application) -> None:
+    for conn in list(app[CONNECTIONS].values()):
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(conn.ws.close(code=CloseCode.GOING_AWAY, message=b"server shutdown"), 2)
+
+
+# ----- HTTP ----------------------------------------------------------------------------
+async def health(request: web.Request) -> web.Response:
+    app = request.app
+    return web.json_response(
+        {
+            "status": "ok",
+            "worlds": len(app[CATALOG].specs),
+            "sessions": len(app[HUB].sessions),
+            "uptime_s": round(time.monotonic() - app[STARTED], 1),
+        }
+    )
+
+
+async def list_worlds(request: web.Request) -> web.Response:
+    app = request.app
+    return web.json_response([app[CATALOG].summary(w, app[HUB]) for w in app[CATALOG].listed()])
+
+
+async def get_world(request: web.Request) -> web.Response:
+    app = request.app
+    wid = request.match_info["world"]
+    if wid not in app[CATALOG].specs:
+        return web.json_response({"error": "unknown_world", "message": f"no world {wid!r}"}, status=404)
+    return web.json_response(app[CATALOG].detail(wid, app[HUB]))
+
+
+def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Application:
+    app = web.Application()
+    cat = catalog if catalog is not None else load_catalog(config.worlds_dir)
+    storage = SQLiteStorage(config.data_dir / "plaza.sqlite3")
+    app[CONFIG] = config
+    app[CATALOG] = cat
+    app[STORAGE] = storage
+    app[HUB] = Hub(cat.specs, load_objects=storage.load_objects, interest=config.interest)
+    app[CONNECTIONS] = {}
+    app[STARTED] = time.monotonic()
+    app.cleanup_ctx.append(_run_ticks)
+    app.cleanup_ctx.append(_write_behind)
+    app.on_shutdown.append(_close_sockets)
+    app.router.add_get("/ws", ws_handler)
+    app.router.add_get("/api/health", health)
+    app.router.add_get("/api/worlds", list_worlds)
+    app.router.add_get("/api/worlds/{world}", get_world)
+    if (config.worlds_dir / "assets").is_dir():
+        app.router.add_static("/assets/", config.worlds_dir / "assets")
+    web_dir = config.web_dir
+    if (web_dir / "index.html").is_file():
+        index = web_dir / "index.html"
+
+        async def page(request: web.Request) -> web.FileResponse:
+            return web.FileResponse(index)
+
+        app.router.add_get("/", page)
+        app.router.add_get("/w/{world}", page)
+        app.router.add_static("/", web_dir)
+    return app

@@ -1,0 +1,271 @@
+"""Load generator: N simulated avatars against a running server (``plaza bots``).
+
+Scenario (the same one the Colyseus comparison used): heads walk circles of random radius
+across the world at ~1.4 m/s with bobbing hands, every field changing every update, at the
+world's input rate. Most bots read every byte without decoding; a few *observers* decode
+everything and measure end-to-end latency from the sender's timestamp (``time.monotonic_ns``
+— one clock for every process on the machine) to the moment the update is decoded.
+Bots are spread over processes so the Python bots are less often the bottleneck; their CPU is
+reported so a reader can see when they were.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing as mp
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+import msgpack
+
+from server.mirror import StateMirror
+from server.protocol import AvatarField, MsgType
+
+WALK_SPEED = 1.4
+
+
+def now_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def ws_frame_bytes(payload_len: int) -> int:
+    """Bytes of a server-to-client WebSocket frame on the wire (unmasked header + payload)."""
+    header = 2 if payload_len < 126 else 4 if payload_len < 65536 else 10
+    return header + payload_len
+
+
+@dataclass
+class BotStats:
+    rx_bytes: int = 0  # during the measurement window
+    latencies_ms: list[int] = field(default_factory=list)
+    disconnected: bool = False
+    connected: bool = False
+    errors: int = 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    url: str
+    world: str
+    n: int
+    first_index: int
+    observers: int
+    warmup_s: float
+    seconds: float
+    seed: int
+    half_size: float
+
+
+async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: float) -> None:
+    rnd = random.Random(plan.seed * 100_003 + index)
+    radius = rnd.uniform(3.0, 20.0)
+    lim = plan.half_size - radius - 1.0
+    cx, cz = rnd.uniform(-lim, lim), rnd.uniform(-lim, lim)
+    phase = rnd.uniform(0, 2 * math.pi)
+    omega = WALK_SPEED / radius
+    measure_from = t0 + plan.warmup_s
+    stop_at = measure_from + plan.seconds
+    mirror = StateMirror() if observer else None
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(plan.url, max_msg_size=0, autoping=True, compress=0) as ws,
+        ):
+            await ws.send_bytes(msgpack.packb([MsgType.HELLO, {"v": 1, "name": f"bot{index}", "world": plan.world}]))
+            welcome = msgpack.unpackb((await ws.receive()).data, strict_map_key=False)
+            if welcome[0] != MsgType.WELCOME:
+                stats.errors += 1
+                return
+            rate = welcome[1]["input_rate"]
+            start = (cx + radius * math.cos(phase), 0.0, cz + radius * math.sin(phase))
+            await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, list(start)]))
+            stats.connected = True
+
+            async def reader() -> None:
+                async for msg in ws:
+                    if msg.type != aiohttp.WSMsgType.BINARY:
+                        break
+                    t = time.monotonic()
+                    if measure_from <= t < stop_at:
+                        stats.rx_bytes += ws_frame_bytes(len(msg.data))
+                    if mirror is None or msg.data[1] != MsgType.STATE:
+                        continue
+                    m = msgpack.unpackb(msg.data, strict_map_key=False)
+                    rx = now_ms()
+                    for u in m[3]:
+                        mirror.apply_enter(u)
+                    measure = measure_from <= t < stop_at
+                    for u in m[4]:
+                        touched = mirror.apply_update(u)
+                        if measure and touched & AvatarField.TS:
+                            ent = mirror.entities[u[0]]
+                            stats.latencies_ms.append((rx - ent.ts) % (1 << 32))
+                    for eid in m[5]:
+                        mirror.entities.pop(eid, None)
+
+            read_task = asyncio.create_task(reader())
+            period = 1.0 / rate
+            # Wait for TELEPORTED before walking (the server refuses jumps otherwise).
+            await asyncio.sleep(0.3)
+            next_t = time.monotonic() + rnd.uniform(0, period)
+            tick = 0
+            while time.monotonic() < stop_at and not ws.closed:
+                await asyncio.sleep(max(0.0, next_t - time.monotonic()))
+                next_t += period
+                tick += 1
+                el = time.monotonic() - t0
+                a = phase + omega * el
+                x, z = cx + radius * math.cos(a), cz + radius * math.sin(a)
+                yaw = -a
+                bob = 0.05 * math.sin(el * 6.0 + index)
+                qy, qw = math.sin(yaw / 2), math.cos(yaw / 2)
+                lean = 0.02 * math.sin(el * 2.0)
+                head = [x, 1.6 + 0.01 * math.sin(el * 3), z, lean, qy, 0.0, qw]
+                left = [x - 0.3 * math.cos(yaw), 1.2 + bob, z + 0.3 * math.sin(yaw), 0.1, qy, lean, qw]
+                right = [x + 0.3 * math.cos(yaw), 1.2 - bob, z - 0.3 * math.sin(yaw), -0.1, qy, lean, qw]
+                await ws.send_bytes(msgpack.packb([MsgType.POSE, now_ms() % (1 << 32), head, left, right]))
+            stats.disconnected = ws.closed
+            read_task.cancel()
+            await asyncio.gather(read_task, return_exceptions=True)
+    except (TimeoutError, aiohttp.ClientError, OSError):
+        stats.disconnected = True
+
+
+async def run_group(plan: Plan) -> dict[str, object]:
+    t0 = time.monotonic() + 0.5
+    stats = [BotStats() for _ in range(plan.n)]
+    cpu0 = cpu_seconds()
+    tasks = []
+    for i in range(plan.n):
+        gi = plan.first_index + i
+        tasks.append(asyncio.create_task(run_bot(gi, plan, i < plan.observers, stats[i], t0)))
+        await asyncio.sleep(0.005)  # stagger connects
+    await asyncio.sleep(max(0.0, t0 + plan.warmup_s - time.monotonic()))
+    cpu_measure0 = cpu_seconds()
+    await asyncio.gather(*tasks)
+    cpu1 = cpu_seconds()
+    return {
+        "rx": [s.rx_bytes for s in stats],
+        "lat": [x for s in stats for x in s.latencies_ms],
+        "connected_at_end": sum(1 for s in stats if s.connected and not s.disconnected),
+        "errors": sum(s.errors for s in stats),
+        "cpu_s": cpu1 - cpu_measure0,
+        "cpu_total_s": cpu1 - cpu0,
+    }
+
+
+def _worker(plan: Plan, q: mp.Queue) -> None:  # type: ignore[type-arg]
+    q.put(asyncio.run(run_group(plan)))
+
+
+def percentile(xs: list[int], p: float) -> float:
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    k = min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))
+    return float(s[k])
+
+
+def run_bots(
+    url: str,
+    n: int,
+    seconds: float,
+    world: str = "bench-field",
+    procs: int = 0,
+    observers: int = 4,
+    warmup_s: float = 5.0,
+    seed: int = 1,
+    half_size: float = 50.0,
+    server_pid: int | None = None,
+) -> dict[str, object]:
+    procs = procs or max(1, min(4, n // 100 + 1))
+    per = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
+    obs_per = [observers // procs + (1 if i < observers % procs else 0) for i in range(procs)]
+    q: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
+    ctx = mp.get_context("spawn")
+    workers = []
+    first = 0
+    for i in range(procs):
+        plan = Plan(url, world, per[i], first, obs_per[i], warmup_s, seconds, seed, half_size)
+        first += per[i]
+        w = ctx.Process(target=_worker, args=(plan, q), daemon=True)
+        w.start()
+        workers.append(w)
+    srv0 = cpu_seconds(server_pid) if server_pid else None
+    # Sample the server's CPU over the measurement window only.
+    time.sleep(0.5 + warmup_s + 1.0)
+    srv_a = cpu_seconds(server_pid) if server_pid else None
+    t_a = time.monotonic()
+    time.sleep(max(0.0, seconds - 2.0))
+    srv_b = cpu_seconds(server_pid) if server_pid else None
+    t_b = time.monotonic()
+    rss = rss_mb(server_pid) if server_pid else None
+    results = [q.get(timeout=warmup_s + seconds + 120) for _ in workers]
+    for w in workers:
+        w.join(10)
+    rx = [x for r in results for x in r["rx"]]  # type: ignore[attr-defined]
+    lat = [x for r in results for x in r["lat"]]  # type: ignore[attr-defined]
+    bot_cpu = sum(float(r["cpu_s"]) for r in results)  # type: ignore[arg-type]
+    out: dict[str, object] = {
+        "n": n,
+        "seconds": seconds,
+        "connected_at_end": sum(int(r["connected_at_end"]) for r in results),  # type: ignore[call-overload]
+        "p50_ms": percentile(lat, 50),
+        "p95_ms": percentile(lat, 95),
+        "p99_ms": percentile(lat, 99),
+        "latency_samples": len(lat),
+        "rx_bytes_per_client_s": round(sum(rx) / max(1, len(rx)) / seconds, 1),
+        "bot_cpu_pct": round(100 * bot_cpu / seconds, 1),
+        "bot_procs": procs,
+        "observers": observers,
+        "errors": sum(int(r["errors"]) for r in results),  # type: ignore[call-overload]
+    }
+    if server_pid and srv_a is not None and srv_b is not None and srv0 is not None:
+        out["server_cpu_pct"] = round(100 * (srv_b - srv_a) / (t_b - t_a), 1)
+        out["server_rss_mb"] = round(rss or 0.0, 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="plaza bots", description=__doc__.split("\n\n")[0])
+    p.add_argument("--url", default="ws://127.0.0.1:8080/ws")
+    p.add_argument("--n", type=int, default=50)
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--world", default="bench-field")
+    p.add_argument("--procs", type=int, default=0, help="bot processes (default: by N)")
+    p.add_argument("--observers", type=int, default=4)
+    p.add_argument("--warmup", type=float, default=5.0)
+    p.add_argument("--server-pid", type=int, default=None, help="measure this process's CPU/RSS")
+    a = p.parse_args(argv)
+    host = a.url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    if host not in ("127.0.0.1", "localhost", "[::1]") and not host.startswith("127."):
+        print("plaza bots only targets loopback addresses", file=sys.stderr)
+        return 2
+    res = run_bots(a.url, a.n, a.seconds, a.world, a.procs, a.observers, a.warmup, server_pid=a.server_pid)
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

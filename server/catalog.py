@@ -1,0 +1,107 @@
+"""The set of worlds the server hosts: validated configs and the core's WorldSpecs built from them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from server.world import ObjectSpec, SpawnPoint, WorldSpec
+from server.worldconfig import ValidationIssue, WorldConfig, load_worlds
+
+if TYPE_CHECKING:
+    from server.hub import Hub
+
+log = logging.getLogger("plaza")
+
+
+def spec_from_config(cfg: WorldConfig) -> WorldSpec:
+    objects = tuple(
+        ObjectSpec(
+            id=o.id,
+            position=tuple(o.position),  # type: ignore[arg-type]
+            rotation=tuple(o.rotation),  # type: ignore[arg-type]
+            # The core needs the extent (for resting on the ground): primitive size x scale.
+            scale=tuple(a * b for a, b in zip(o.size, o.scale, strict=True)),  # type: ignore[arg-type]
+            grabbable=o.grabbable,
+        )
+        for o in cfg.objects_resolved()
+    )
+    spawns = tuple(SpawnPoint(s.name, tuple(s.position), s.yaw_deg) for s in cfg.spawns)  # type: ignore[arg-type]
+    return WorldSpec(
+        id=cfg.id,
+        name=cfg.name,
+        bounds_min=tuple(cfg.bounds.min),  # type: ignore[arg-type]
+        bounds_max=tuple(cfg.bounds.max),  # type: ignore[arg-type]
+        spawns=spawns,
+        objects=objects,
+        capacity=cfg.capacity,
+        tick_rate=cfg.tick_rate,
+        description=cfg.to_client(),
+    )
+
+
+@dataclass(slots=True)
+class Catalog:
+    configs: dict[str, WorldConfig] = field(default_factory=dict)
+    specs: dict[str, WorldSpec] = field(default_factory=dict)
+    issues: list[ValidationIssue] = field(default_factory=list)
+
+    def listed(self) -> list[str]:
+        return sorted(w for w, c in self.configs.items() if c.visibility == "public") or sorted(self.specs)
+
+    def upcoming_events(self, world: str, now: datetime | None = None, days: int = 7) -> list[dict[str, object]]:
+        cfg = self.configs.get(world)
+        if cfg is None:
+            return []
+        now = now or datetime.now(UTC)
+        out: list[dict[str, object]] = []
+        for ev in cfg.events:
+            for occ in ev.occurrences(now, now + timedelta(days=days)):
+                start, end = occ.start, occ.end
+                if end <= now:
+                    continue
+                out.append(
+                    {
+                        "id": ev.id,
+                        "world": world,
+                        "title": ev.title,
+                        "description": ev.description,
+                        "tags": list(ev.tags),
+                        "start": start.isoformat(),
+                        "end": end.isoformat(),
+                        "live": start <= now < end,
+                        "capacity": ev.capacity,
+                        "host": ev.host,
+                    }
+                )
+        out.sort(key=lambda e: str(e["start"]))
+        return out
+
+    def summary(self, world: str, hub: Hub) -> dict[str, object]:
+        spec = self.specs[world]
+        cfg = self.configs.get(world)
+        occupancy, instances = hub.occupancy(world)
+        return {
+            "id": world,
+            "name": spec.name,
+            "description": cfg.description if cfg else "",
+            "tags": list(cfg.tags) if cfg else [],
+            "visibility": cfg.visibility if cfg else "public",
+            "capacity": spec.capacity,
+            "occupancy": occupancy,
+            "instances": instances,
+            "events": self.upcoming_events(world),
+        }
+
+    def detail(self, world: str, hub: Hub) -> dict[str, object]:
+        return {**self.summary(world, hub), "world_info": self.specs[world].description}
+
+
+def load_catalog(worlds_dir: Path) -> Catalog:
+    configs, issues = load_worlds(worlds_dir)
+    for issue in issues:
+        log.error("%s", issue)
+    return Catalog(configs=configs, specs={w: spec_from_config(c) for w, c in configs.items()}, issues=issues)

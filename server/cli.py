@@ -1,0 +1,93 @@
+"""The ``plaza`` command: serve, validate, schema, bots, generate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from server.app import REPO, ServerConfig
+from server.protocol import SLOW_CLIENT_BUFFER_BYTES, SLOW_CLIENT_CLOSE_S
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from server.app import create_app
+
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        worlds_dir=Path(args.worlds).resolve(),
+        data_dir=Path(args.data).expanduser().resolve(),
+        slow_client_bytes=args.slow_client_bytes,
+        slow_client_close_s=args.slow_client_seconds,
+        socket_sndbuf=args.socket_sndbuf,
+    )
+    app = create_app(config)
+    print(f"Plaza on http://{config.host}:{config.port}/  (data: {config.data_dir})", flush=True)
+    web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=5.0)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from server.worldconfig import validate_paths
+
+    code, lines = validate_paths(args.paths)
+    for line in lines:
+        print(line)
+    if code == 0:
+        print("ok", file=sys.stderr)
+    return code
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from server.worldconfig import schema_json
+
+    print(schema_json())
+    return 0
+
+
+def _bots(args: argparse.Namespace) -> int:
+    from server.bots import main as bots_main
+
+    return bots_main(args.rest)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from genmodels.cli import main as gen_main
+
+    return gen_main(args.rest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="plaza", description="Plaza: shared VR worlds")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve", help="run the server")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--worlds", default=str(REPO / "worlds"), help="directory of world TOML files")
+    s.add_argument("--data", default="~/.local/share/plaza", help="directory for the SQLite store")
+    s.add_argument("--slow-client-bytes", type=int, default=SLOW_CLIENT_BUFFER_BYTES, help=argparse.SUPPRESS)
+    s.add_argument("--slow-client-seconds", type=float, default=SLOW_CLIENT_CLOSE_S, help=argparse.SUPPRESS)
+    s.add_argument("--socket-sndbuf", type=int, default=64 * 1024, help=argparse.SUPPRESS)
+    s.set_defaults(fn=_serve)
+    v = sub.add_parser("validate", help="validate world files (exit 0 valid, 1 invalid)")
+    v.add_argument("paths", nargs="+")
+    v.set_defaults(fn=_validate)
+    sc = sub.add_parser("schema", help="print the world-file JSON Schema")
+    sc.set_defaults(fn=_schema)
+    b = sub.add_parser("bots", help="load generator (see --help)", add_help=False)
+    b.add_argument("rest", nargs=argparse.REMAINDER)
+    b.set_defaults(fn=_bots)
+    g = sub.add_parser("generate", help="text -> GLB asset (see --help)", add_help=False)
+    g.add_argument("rest", nargs=argparse.REMAINDER)
+    g.set_defaults(fn=_generate)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return int(args.fn(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""The hub: sessions, the HELLO handshake, instances of every world, routing of messages.
+
+Pure like the world core: bytes and ``now_ms`` in, bytes out through per-session outboxes.
+The aiohttp layer owns the sockets and the clock and only moves bytes to and from here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from server.codec import packb
+from server.errors import CloseConnection, ProtocolError
+from server.interest import InterestSettings
+from server.messages import (
+    Chat,
+    ClientMessage,
+    Grab,
+    Hello,
+    ObjectMove,
+    Ping,
+    Pose7,
+    PoseInput,
+    Release,
+    Teleport,
+    Travel,
+    decode,
+)
+from server.protocol import (
+    FLOOD_CLOSE_AFTER,
+    MAX_CHAT_CHARS,
+    MAX_FRAME_BYTES,
+    MAX_HAND_REACH_M,
+    MAX_NAME_CHARS,
+    MAX_SPEED_M_S,
+    POS_UNIT_M,
+    PROTOCOL_VERSION,
+    RATE_LIMIT_BURST,
+    RATE_LIMIT_PER_S,
+    ROT_SCALE,
+    SUPPORTED_VERSIONS,
+    CloseCode,
+    ErrorCode,
+    MsgType,
+)
+from server.world import WorldInstance, WorldSpec
+
+LoadObjects = Callable[[str, int], dict[str, Pose7]]
+MAX_ERRORS_IN_A_ROW = 50
+_PALETTE = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6")
+
+
+@dataclass(slots=True)
+class Session:
+    sid: int
+    token: str  # public session id
+    connected_ms: int
+    outbox: list[bytes] = field(default_factory=list)
+    name: str = ""
+    color: str = ""
+    instance: WorldInstance | None = None
+    tokens: float = RATE_LIMIT_BURST
+    refill_ms: int = 0
+    dropped_in_a_row: int = 0
+    rate_error_ms: int = -10_000
+    errors_in_a_row: int = 0
+
+
+class Hub:
+    def __init__(
+        self,
+        worlds: dict[str, WorldSpec],
+        load_objects: LoadObjects | None = None,
+        interest: InterestSettings | None = None,
+        lobby: str = "lobby",
+    ) -> None:
+        self.worlds = dict(worlds)
+        self.instances: dict[str, list[WorldInstance]] = {w: [] for w in worlds}
+        self.sessions: dict[int, Session] = {}
+        self._next_sid = 1
+        self._load_objects = load_objects or (lambda world, index: {})
+        self.interest = interest
+        self.lobby = lobby
+        self.with_output: set[int] = set()
+        self.closing: dict[int, CloseConnection] = {}
+
+    # ----- output ---------------------------------------------------------------------
+    def emit(self, sid: int, data: bytes) -> None:
+        s = self.sessions.get(sid)
+        if s is not None:
+            s.outbox.append(data)
+            self.with_output.add(sid)
+
+    def drain(self, sid: int) -> list[bytes]:
+        s = self.sessions.get(sid)
+        self.with_output.discard(sid)
+        if s is None or not s.outbox:
+            return []
+        out, s.outbox = s.outbox, []
+        return out
+
+    def error(self, sid: int, code: ErrorCode, text: str, ref: int = 0) -> None:
+        self.emit(sid, packb([MsgType.ERROR, int(code), text, ref]))
+
+    # ----- connection lifecycle ---------------------------------------------------------
+    def connect(self, now_ms: int) -> Session:
+        sid = self._next_sid
+        self._next_sid += 1
+        s = Session(sid=sid, token=secrets.token_hex(8), connected_ms=now_ms, refill_ms=now_ms)
+        self.sessions[sid] = s
+        return s
+
+    def disconnect(self, sid: int) -> None:
+        s = self.sessions.pop(sid, None)
+        self.with_output.discard(sid)
+        if s is not None and s.instance is not None:
+            self._leave_instance(s)
+
+    def _leave_instance(self, s: Session) -> None:
+        inst = s.instance
+        if inst is None:
+            return
+        inst.leave(s.sid)
+        s.instance = None
+        group = self.instances.get(inst.spec.id, [])
+        # Overflow instances close when empty; the first one keeps its state warm.
+        if inst.population == 0 and inst.index > 1 and inst in group:
+            group.remove(inst)
+
+    def _rate_ok(self, s: Session, now_ms: int) -> bool:
+        s.tokens = min(RATE_LIMIT_BURST, s.tokens + (now_ms - s.refill_ms) * RATE_LIMIT_PER_S / 1000)
+        s.refill_ms = now_ms
+        if s.tokens >= 1.0:
+            s.tokens -= 1.0
+            s.dropped_in_a_row = 0
+            return True
+        s.dropped_in_a_row += 1
+        if s.dropped_in_a_row >= FLOOD_CLOSE_AFTER:
+            raise CloseConnection(CloseCode.FLOODING, "too many messages; see the rate limit in WELCOME")
+        if now_ms - s.rate_error_ms >= 1000:  # one error a second, not one per dropped message
+            s.rate_error_ms = now_ms
+            self.error(
+                s.sid,
+                ErrorCode.RATE_LIMITED,
+                f"over {RATE_LIMIT_PER_S:.0f} messages/s (burst {RATE_LIMIT_BURST:.0f}); messages dropped",
+            )
+        return False
+
+    def receive(self, sid: int, data: bytes, now_ms: int) -> None:
+        """Handle one binary frame. Raises CloseConnection when the session must end."""
+        s = self.sessions[sid]
+        if not self._rate_ok(s, now_ms):
+            return
+        try:
+            msg = decode(data)
+            self._dispatch(s, msg, now_ms)
+            s.errors_in_a_row = 0
+        except ProtocolError as e:
+            if s.instance is None and isinstance(e, ProtocolError) and e.ref == MsgType.HELLO:
+                self.error(sid, e.code, e.text, e.ref)
+                raise CloseConnection(CloseCode.BAD_HELLO, e.text[:120]) from None
+            self.error(sid, e.code, e.text, e.ref)
+            s.errors_in_a_row += 1
+            if s.errors_in_a_row >= MAX_ERRORS_IN_A_ROW:
+                raise CloseConnection(CloseCode.PROTOCOL_ERROR, "too many invalid messages") from None
+
+    def _dispatch(self, s: Session, msg: ClientMessage, now_ms: int) -> None:
+        if isinstance(msg, Hello):
+            if s.instance is not None:
+                raise ProtocolError(ErrorCode.ALREADY_JOINED, "already joined; use TRAVEL", MsgType.HELLO)
+            self._hello(s, msg, now_ms)
+            return
+        inst = s.instance
+        if inst is None:
+            raise ProtocolError(ErrorCode.NOT_JOINED, "send HELLO first", 0)
+        match msg:
+            case PoseInput():
+                inst.apply_pose(s.sid, msg, now_ms)
+            case Ping():
+                self.emit(s.sid, packb([MsgType.PONG, msg.client_time, now_ms]))
+            case Grab():
+                inst.grab(s.sid, msg.entity)
+            case ObjectMove():
+                inst.move_object(s.sid, msg.entity, msg.pose)
+            case Release():
+                inst.release(s.sid, msg.entity, msg.pose, msg.velocity, now_ms)
+            case Chat():
+                inst.chat(s.sid, msg.text, now_ms)
+            case Teleport():
+                inst.teleport(s.sid, msg.target)
+            case Travel():
+                if msg.world not in self.worlds:
+                    raise ProtocolError(ErrorCode.UNKNOWN_WORLD, f"no world {msg.world!r}", MsgType.TRAVEL)
+                self._leave_instance(s)
+                self._join(s, msg.world, None, msg.spawn, now_ms)
+
+    def _hello(self, s: Session, msg: Hello, now_ms: int) -> None:
+        common = set(msg.versions) & set(SUPPORTED_VERSIONS)
+        if not common:
+            self.error(
+                s.sid,
+                ErrorCode.BAD_FIELD,
+                f"protocol versions {list(msg.versions)} not supported; server speaks {list(SUPPORTED_VERSIONS)}",
+                MsgType.HELLO,
+            )
+            raise CloseConnection(CloseCode.UNSUPPORTED_VERSION, f"server speaks {list(SUPPORTED_VERSIONS)}")
+        if msg.world not in self.worlds:
+            known = ", ".join(sorted(self.worlds))
+            self.error(s.sid, ErrorCode.UNKNOWN_WORLD, f"no world {msg.world!r}; worlds: {known}", MsgType.HELLO)
+            raise CloseConnection(CloseCode.UNKNOWN_WORLD, f"no world {msg.world!r}"[:120])
+        s.name = msg.name
+        s.color = msg.color or _PALETTE[s.sid % len(_PALETTE)]
+        self._join(s, msg.world, msg.instance, None, now_ms)
+
+    def instance_for(self, world: str, wanted: str | None) -> WorldInstance:
+        group = self.instances.setdefault(world, [])
+        if wanted is not None:
+            for inst in group:
+                if inst.key == wanted and inst.has_room():
+                    return inst
+        for inst in group:
+            if inst.has_room():
+                return inst
+        # Full everywhere: open a new instance instead of a "room full" wall.
+        used = {i.index for i in group}
+        index = next(i for i in range(1, len(group) + 2) if i not in used)
+        spec = self.worlds[world]
+        inst = WorldInstance(spec, index, self.emit, self._load_objects(world, index), self.interest)
+        group.append(inst)
+        group.sort(key=lambda i: i.index)
+        return inst
+
+    def _join(self, s: Session, world: str, wanted: str | None, spawn: str | None, now_ms: int) -> None:
+        inst = self.instance_for(world, wanted)
+        member = inst.join(s.sid, s.name, s.color, now_ms, spawn)
+        s.instance = inst
+        spec = inst.spec
+        sp = spec.spawn(spawn)
+        welcome = {
+            "v": PROTOCOL_VERSION,
+            "session": s.token,
+            "id": member.eid,
+            "world": spec.id,
+            "instance": inst.key,
+            "tick_rate": spec.tick_rate,
+            "input_rate": spec.tick_rate,
+            "server_time": now_ms,
+            "spawn": [*sp.position, sp.yaw_deg],
+            "bounds": [list(spec.bounds_min), list(spec.bounds_max)],
+            "objects": inst.object_ids,
+            "roster": inst.roster(),
+            "world_info": spec.description,
+            "limits": {
+                "max_frame_bytes": MAX_FRAME_BYTES,
+                "rate_per_s": RATE_LIMIT_PER_S,
+                "rate_burst": RATE_LIMIT_BURST,
+                "max_chat_chars": MAX_CHAT_CHARS,
+                "max_name_chars": MAX_NAME_CHARS,
+                "max_speed_m_s": MAX_SPEED_M_S,
+                "max_hand_reach_m": MAX_HAND_REACH_M,
+            },
+            "quant": {"pos_unit_m": POS_UNIT_M, "rot_scale": ROT_SCALE},
+        }
+        self.emit(s.sid, packb([MsgType.WELCOME, welcome]))
+
+    # ----- ticking ----------------------------------------------------------------------
+    def tick(self, world: str, now_ms: int, skip: set[int] | frozenset[int] = frozenset()) -> None:
+        for inst in self.instances.get(world, []):
+            if inst.population == 0 and not inst._flight:
+                continue
+            for sid, data in inst.tick(now_ms, skip).items():
+                self.emit(sid, data)
+
+    def drain_dirty_objects(self) -> list[tuple[str, int, str, Pose7]]:
+        out = []
+        for world, group in self.instances.items():
+            for inst in group:
+                out.extend((world, inst.index, oid, pose) for oid, pose in inst.drain_dirty_objects())
+        return out
+
+    # ----- views for HTTP ---------------------------------------------------------------
+    def occupancy(self, world: str) -> tuple[int, list[dict[str, object]]]:
+        group = self.instances.get(world, [])
+        inst = [{"id": i.key, "occupancy": i.population, "capacity": i.spec.capacity} for i in group]
+        return sum(i.population for i in group), inst

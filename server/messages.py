@@ -1,0 +1,246 @@
+"""Decoding and validation of client -> server messages (pure: bytes in, typed values out).
+
+Every inbound frame is hostile until proven otherwise: it must be msgpack, an array, start
+with a known type, have exactly the documented fields with the documented types, and carry
+only finite numbers. Anything else raises ``ProtocolError`` with a precise text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import msgpack
+
+from server.codec import unpackb
+from server.errors import ProtocolError
+from server.protocol import MAX_CHAT_CHARS, MAX_NAME_CHARS, ErrorCode, MsgType
+
+Vec3 = tuple[float, float, float]
+Pose7 = tuple[float, float, float, float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    versions: tuple[int, ...]
+    name: str
+    world: str
+    token: str | None
+    instance: str | None
+    color: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PoseInput:
+    ts: int
+    head: Pose7
+    left: Pose7
+    right: Pose7
+
+
+@dataclass(frozen=True, slots=True)
+class Grab:
+    entity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectMove:
+    entity: int
+    pose: Pose7
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    entity: int
+    pose: Pose7
+    velocity: Vec3
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    client_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Teleport:
+    target: Vec3
+
+
+@dataclass(frozen=True, slots=True)
+class Travel:
+    world: str
+    spawn: str | None
+
+
+ClientMessage = Hello | PoseInput | Grab | ObjectMove | Release | Chat | Ping | Teleport | Travel
+
+
+def _bad(msg_type: int, text: str) -> ProtocolError:
+    return ProtocolError(ErrorCode.BAD_FIELD, text, msg_type)
+
+
+def _number(v: object, t: int, where: str) -> float:
+    # bool is an int subclass in Python; a client sending true for a coordinate is a bug.
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise _bad(t, f"{where}: expected a number, got {type(v).__name__}")
+    f = float(v)
+    if not math.isfinite(f):
+        raise ProtocolError(ErrorCode.NOT_FINITE, f"{where}: {f!r} is not a finite number", t)
+    return f
+
+
+def _numbers(v: object, n: int, t: int, where: str) -> tuple[float, ...]:
+    if not isinstance(v, list) or len(v) != n:
+        got = f"{len(v)} items" if isinstance(v, list) else type(v).__name__
+        raise _bad(t, f"{where}: expected an array of {n} numbers, got {got}")
+    return tuple(_number(x, t, f"{where}[{i}]") for i, x in enumerate(v))
+
+
+_NUM_TYPES = (float, int)
+
+
+def _pose(v: object, t: int, where: str) -> Pose7:
+    # Fast path for the hot message (every client, 20-60 times a second): exact types and a
+    # finite sum prove every element finite; anything else takes the precise slow path.
+    if type(v) is list and len(v) == 7 and all(type(x) in _NUM_TYPES for x in v):
+        p = tuple(v) if math.isfinite(sum(v)) else _numbers(v, 7, t, where)
+    else:
+        p = _numbers(v, 7, t, where)
+    qn = math.sqrt(p[3] ** 2 + p[4] ** 2 + p[5] ** 2 + p[6] ** 2)
+    # Clients send float32-ish unit quaternions; far from unit means garbage, not rounding.
+    if not 0.5 < qn < 1.5:
+        raise _bad(t, f"{where}: quaternion length {qn:.3f} is not ~1")
+    return (p[0], p[1], p[2], p[3] / qn, p[4] / qn, p[5] / qn, p[6] / qn)
+
+
+def _int(v: object, t: int, where: str, lo: int = 0, hi: int = 2**53) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise _bad(t, f"{where}: expected an integer, got {type(v).__name__}")
+    if not lo <= v <= hi:
+        raise _bad(t, f"{where}: {v} is outside {lo}..{hi}")
+    return v
+
+
+def _str(v: object, t: int, where: str, max_chars: int, allow_empty: bool = False) -> str:
+    if not isinstance(v, str):
+        raise _bad(t, f"{where}: expected a string, got {type(v).__name__}")
+    if len(v) > max_chars:
+        raise ProtocolError(ErrorCode.TOO_LONG, f"{where}: {len(v)} characters, max {max_chars}", t)
+    if not allow_empty and not v.strip():
+        raise _bad(t, f"{where}: must not be empty")
+    return v
+
+
+def _opt_str(d: dict[str, object], key: str, t: int, max_chars: int) -> str | None:
+    v = d.get(key)
+    return None if v is None else _str(v, t, f"hello.{key}", max_chars)
+
+
+def _fields(msg: list[object], n: int, t: MsgType) -> list[object]:
+    if len(msg) != n + 1:
+        raise _bad(int(t), f"{t.name} takes {n} fields, got {len(msg) - 1}")
+    return msg[1:]
+
+
+_HELLO_KEYS = {"v", "name", "world", "token", "instance", "color"}
+
+
+def _hello(msg: list[object]) -> Hello:
+    t = MsgType.HELLO
+    (body,) = _fields(msg, 1, t)
+    if not isinstance(body, dict):
+        raise _bad(int(t), f"HELLO body: expected a map, got {type(body).__name__}")
+    unknown = set(body) - _HELLO_KEYS
+    if unknown:
+        raise _bad(int(t), f"HELLO: unknown keys {sorted(unknown)}")
+    v = body.get("v")
+    versions = (v,) if isinstance(v, int) and not isinstance(v, bool) else v
+    if not isinstance(versions, list | tuple) or not versions:
+        raise _bad(int(t), "hello.v: expected an integer or a non-empty array of integers")
+    vs = tuple(_int(x, int(t), "hello.v", 0, 65535) for x in versions)
+    name = _str(body.get("name"), int(t), "hello.name", MAX_NAME_CHARS).strip()
+    world = _str(body.get("world"), int(t), "hello.world", 64)
+    return Hello(
+        versions=vs,
+        name=name,
+        world=world,
+        token=_opt_str(body, "token", int(t), 4096),
+        instance=_opt_str(body, "instance", int(t), 64),
+        color=_opt_str(body, "color", int(t), 16),
+    )
+
+
+def _pose_input(msg: list[object]) -> PoseInput:
+    t = MsgType.POSE
+    ts, head, left, right = _fields(msg, 4, t)
+    return PoseInput(
+        ts=_int(ts, int(t), "pose.ts", 0, 2**32 - 1),
+        head=_pose(head, int(t), "pose.head"),
+        left=_pose(left, int(t), "pose.left"),
+        right=_pose(right, int(t), "pose.right"),
+    )
+
+
+def decode(data: bytes) -> ClientMessage:
+    """Parse one client frame. Raises ProtocolError (never anything else) on bad input."""
+    try:
+        msg = unpackb(data)
+    except (msgpack.ExtraData, msgpack.FormatError, msgpack.StackError, ValueError) as e:
+        raise ProtocolError(ErrorCode.MALFORMED, f"not a msgpack value: {e}") from None
+    except Exception:  # msgpack raises a few odd types on hostile input
+        raise ProtocolError(ErrorCode.MALFORMED, "not a msgpack value") from None
+    if not isinstance(msg, list) or not msg:
+        raise ProtocolError(ErrorCode.MALFORMED, "a message must be a non-empty msgpack array")
+    raw_type = msg[0]
+    if isinstance(raw_type, bool) or not isinstance(raw_type, int):
+        raise ProtocolError(ErrorCode.MALFORMED, "the first element must be the integer type")
+    try:
+        t = MsgType(raw_type)
+    except ValueError:
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {raw_type}", raw_type) from None
+    ti = int(t)
+    match t:
+        case MsgType.HELLO:
+            return _hello(msg)
+        case MsgType.POSE:
+            return _pose_input(msg)
+        case MsgType.GRAB:
+            (e,) = _fields(msg, 1, t)
+            return Grab(_int(e, ti, "grab.entity", 1, 2**31))
+        case MsgType.OBJECT_MOVE:
+            e, pose = _fields(msg, 2, t)
+            return ObjectMove(_int(e, ti, "move.entity", 1, 2**31), _pose(pose, ti, "move.pose"))
+        case MsgType.RELEASE:
+            e, pose, vel = _fields(msg, 3, t)
+            v = _numbers(vel, 3, ti, "release.velocity")
+            return Release(
+                _int(e, ti, "release.entity", 1, 2**31),
+                _pose(pose, ti, "release.pose"),
+                (v[0], v[1], v[2]),
+            )
+        case MsgType.CHAT:
+            (text,) = _fields(msg, 1, t)
+            return Chat(_str(text, ti, "chat.text", MAX_CHAT_CHARS).strip())
+        case MsgType.PING:
+            (ct,) = _fields(msg, 1, t)
+            return Ping(_number(ct, ti, "ping.client_time"))
+        case MsgType.TELEPORT:
+            (target,) = _fields(msg, 1, t)
+            p = _numbers(target, 3, ti, "teleport.target")
+            return Teleport((p[0], p[1], p[2]))
+        case MsgType.TRAVEL:
+            if len(msg) == 2:
+                msg = [*msg, None]
+            world, spawn = _fields(msg, 2, t)
+            return Travel(
+                _str(world, ti, "travel.world", 64),
+                None if spawn is None else _str(spawn, ti, "travel.spawn", 64),
+            )
+        case _:
+            # Server -> client types sent by a client.
+            raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{t.name} is a server-to-client message", ti)

@@ -1,0 +1,144 @@
+"""Plaza wire protocol, version 1: the single source of message types, codes and limits.
+
+Every WebSocket frame is a *binary* frame holding one msgpack array whose first element is
+the message type (``MsgType``). docs/protocol.md describes every field; the web client
+mirrors these numbers in ``web_client/js/protocol.js``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, IntFlag
+
+PROTOCOL_VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+
+# Limits a client must respect (also sent in WELCOME so clients need not hard-code them).
+MAX_FRAME_BYTES = 16 * 1024  # larger frames close the socket with 1009 (RFC 6455 "too big")
+MAX_NAME_CHARS = 32
+MAX_CHAT_CHARS = 500
+RATE_LIMIT_PER_S = 120.0  # sustained messages/s per client (token bucket)
+RATE_LIMIT_BURST = 240.0  # bucket size
+FLOOD_CLOSE_AFTER = 200  # messages dropped for rate in a row before the socket is closed
+MAX_SPEED_M_S = 10.0  # head speed the server accepts without an approved teleport
+MAX_HAND_REACH_M = 2.0  # a hand farther than this from the head is rejected
+SLOW_CLIENT_BUFFER_BYTES = 256 * 1024  # unsent bytes above which a tick is skipped for a client
+SLOW_CLIENT_CLOSE_S = 5.0  # a client that cannot take updates for this long is closed
+HELLO_TIMEOUT_S = 10.0
+
+# Quantization of state updates (server -> client).
+POS_UNIT_M = 0.001  # positions are integers in millimetres, world coordinates
+ROT_SCALE = 4095  # quaternion components are round(c * 4095); worst-case angle error < 0.03 deg
+# Tick numbers and times.
+TIME_UNIT_MS = 1
+
+
+class MsgType(IntEnum):
+    # client -> server
+    HELLO = 1
+    POSE = 2
+    GRAB = 3
+    OBJECT_MOVE = 4
+    RELEASE = 5
+    CHAT = 6
+    PING = 7
+    TELEPORT = 8
+    TRAVEL = 9
+    # server -> client
+    WELCOME = 64
+    STATE = 65
+    GRAB_RESULT = 66
+    CHAT_MSG = 67
+    PRESENCE = 68
+    PONG = 69
+    ERROR = 70
+    TELEPORTED = 71
+    WORLD_UPDATE = 72
+    NOTICE = 73
+
+
+class ErrorCode(IntEnum):
+    """Codes in ERROR messages. The connection stays open."""
+
+    MALFORMED = 1  # not msgpack, not an array, or no integer type first
+    UNKNOWN_TYPE = 2
+    BAD_FIELD = 3  # wrong field count or type
+    NOT_FINITE = 4  # NaN or infinity
+    OUT_OF_BOUNDS = 5
+    TOO_FAST = 6  # moved faster than MAX_SPEED_M_S without an approved teleport
+    RATE_LIMITED = 7
+    NOT_JOINED = 8  # action before HELLO
+    ALREADY_JOINED = 9
+    UNKNOWN_WORLD = 10
+    UNKNOWN_OBJECT = 11
+    NOT_GRABBABLE = 12
+    HELD_BY_OTHER = 13
+    NOT_HOLDER = 14
+    TOO_LONG = 15  # chat or name too long
+    FORBIDDEN = 16
+    INTERNAL = 99  # details withheld on purpose
+
+
+class CloseCode(IntEnum):
+    """WebSocket close codes (RFC 6455 reserves 4000-4999 for applications)."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001  # server shutting down
+    TOO_BIG = 1009  # frame over MAX_FRAME_BYTES
+    UNSUPPORTED_VERSION = 4000
+    HELLO_TIMEOUT = 4001
+    BAD_HELLO = 4002
+    UNKNOWN_WORLD = 4003
+    FLOODING = 4004
+    SLOW_CLIENT = 4005
+    WORLD_CLOSED = 4006
+    KICKED = 4007
+    NOT_BINARY = 4008
+    PROTOCOL_ERROR = 4009  # too many malformed messages
+
+
+class EntityKind(IntEnum):
+    AVATAR = 0
+    OBJECT = 1
+
+
+class AvatarField(IntFlag):
+    """Bits of the mask in an avatar update; the values follow in bit order."""
+
+    HEAD_P = 1  # 3 ints, mm
+    HEAD_Q = 2  # 4 ints, x/y/z/w * ROT_SCALE
+    LEFT_P = 4
+    LEFT_Q = 8
+    RIGHT_P = 16
+    RIGHT_Q = 32
+    TS = 64  # 1 int: sender's pose timestamp, ms (client clock, mod 2**32)
+
+
+class ObjectField(IntFlag):
+    P = 1  # 3 ints, mm
+    Q = 2  # 4 ints
+    HOLDER = 4  # 1 int: entity id of the holding avatar, 0 = free
+
+
+ABSOLUTE = 128  # mask bit: values are absolute, not deltas against the client's last copy
+
+AVATAR_ALL = int(
+    AvatarField.HEAD_P
+    | AvatarField.HEAD_Q
+    | AvatarField.LEFT_P
+    | AvatarField.LEFT_Q
+    | AvatarField.RIGHT_P
+    | AvatarField.RIGHT_Q
+    | AvatarField.TS
+)
+OBJECT_ALL = int(ObjectField.P | ObjectField.Q | ObjectField.HOLDER)
+
+
+class Presence(IntEnum):
+    JOINED = 1
+    LEFT = 2
+
+
+class NoticeKind(IntEnum):
+    INFO = 1
+    WORLD_RELOADED = 2
+    WORLD_FILE_ERROR = 3  # sent to owners and moderators only

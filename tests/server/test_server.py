@@ -1,0 +1,302 @@
+"""The real server on 127.0.0.1: protocol round trips over WebSockets, persistence across a
+restart, bad input at the socket level, and slow-client isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgpack
+import pytest
+
+from server.mirror import StateMirror
+from server.protocol import CloseCode, ErrorCode, MsgType, Presence
+from tests.serverproc import REPO, ServerProcess, free_port
+
+IDENT = [0.0, 0.0, 0.0, 1.0]
+
+
+class Client:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, welcome: dict[str, Any]) -> None:
+        self.ws = ws
+        self.welcome = welcome
+        self.id: int = welcome["id"]
+        self.mirror = StateMirror()
+        self.inbox: list[list[Any]] = []
+
+    async def send(self, msg: list[Any]) -> None:
+        await self.ws.send_bytes(msgpack.packb(msg))
+
+    async def pose(self, head: tuple[float, float, float], ts: int = 0) -> None:
+        x, y, z = head
+        await self.send(
+            [
+                MsgType.POSE,
+                ts,
+                [x, y, z, *IDENT],
+                [x - 0.3, y - 0.4, z - 0.3, *IDENT],
+                [x + 0.3, y - 0.4, z - 0.3, *IDENT],
+            ]
+        )
+
+    async def until(self, pred: Any, timeout: float = 3.0) -> list[Any]:
+        """Read frames (applying STATE to the mirror) until pred(msg) is true for one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("condition not met")
+            msg = await self.ws.receive(timeout=left)
+            if msg.type != aiohttp.WSMsgType.BINARY:
+                raise ConnectionError(f"socket closed: {msg.type} {self.ws.close_code}")
+            m = msgpack.unpackb(msg.data, strict_map_key=False)
+            if m[0] == MsgType.STATE:
+                self.mirror.apply(m)
+            if pred(m):
+                return m
+            self.inbox.append(m)
+
+    def spawn_head(self) -> tuple[float, float, float]:
+        x, y, z, _ = self.welcome["spawn"]
+        return (x, y + 1.6, z)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+async def join(http: aiohttp.ClientSession, srv: ServerProcess, name: str, world: str = "lobby") -> Client:
+    ws = await http.ws_connect(srv.ws_url)
+    await ws.send_bytes(msgpack.packb([MsgType.HELLO, {"v": [1], "name": name, "world": world}]))
+    m = msgpack.unpackb((await ws.receive(timeout=5)).data, strict_map_key=False)
+    assert m[0] == MsgType.WELCOME, m
+    return Client(ws, m[1])
+
+
+def grabbable(c: Client) -> tuple[str, int, list[float]]:
+    objs = [o for o in c.welcome["world_info"]["objects"] if o.get("grabbable")]
+    sx, _, sz, _ = c.welcome["spawn"]
+    o = min(objs, key=lambda o: (o["position"][0] - sx) ** 2 + (o["position"][2] - sz) ** 2)
+    return o["id"], c.welcome["objects"][o["id"]], o["position"]
+
+
+async def test_http_api_lists_worlds_with_occupancy(server: ServerProcess, http: aiohttp.ClientSession) -> None:
+    a = await join(http, server, "Ada")
+    async with http.get(server.url + "/api/worlds") as r:
+        worlds = {w["id"]: w for w in await r.json()}
+    assert {"lobby", "gallery", "concert-hall", "forest-park", "meeting-room"} <= set(worlds)
+    lobby = worlds["lobby"]
+    assert lobby["occupancy"] == 1 and lobby["instances"] == [
+        {"id": "lobby#1", "occupancy": 1, "capacity": lobby["capacity"]}
+    ]
+    assert lobby["name"] and lobby["description"] and lobby["tags"]
+    async with http.get(server.url + "/api/worlds/lobby") as r:
+        assert (await r.json())["world_info"]["id"] == "lobby"
+    async with http.get(server.url + "/api/worlds/atlantis") as r:
+        assert r.status == 404 and (await r.json())["error"] == "unknown_world"
+    async with http.get(server.url + "/api/health") as r:
+        assert (await r.json())["status"] == "ok"
+    await a.ws.close()
+
+
+async def test_two_clients_see_each_other_chat_and_ping(server: ServerProcess, http: aiohttp.ClientSession) -> None:
+    a = await join(http, server, "Ada")
+    b = await join(http, server, "Bo")
+    assert [a.id, "Ada"] == b.welcome["roster"][0][:2]
+    await a.until(lambda m: m[0] == MsgType.PRESENCE and m[1:3] == [Presence.JOINED, b.id])
+    x, y, z = a.spawn_head()
+    await a.pose((x + 0.4, y, z - 0.2), ts=4242)
+    await b.until(lambda m: m[0] == MsgType.STATE and a.id in b.mirror.entities and b.mirror.entities[a.id].ts == 4242)
+    assert b.mirror.entities[a.id].position == pytest.approx((x + 0.4, y, z - 0.2), abs=6e-4)
+    await a.send([MsgType.CHAT, "hi Bo"])
+    chat = await b.until(lambda m: m[0] == MsgType.CHAT_MSG)
+    assert chat[1:4] == [a.id, "Ada", "hi Bo"]
+    await b.send([MsgType.PING, 123.5])
+    pong = await b.until(lambda m: m[0] == MsgType.PONG)
+    assert pong[1] == 123.5 and isinstance(pong[2], int)
+    await b.ws.close()
+    await a.until(lambda m: m[0] == MsgType.PRESENCE and m[1:3] == [Presence.LEFT, b.id])
+    await a.ws.close()
+
+
+async def test_a_moved_object_is_still_moved_after_a_restart(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    srv = ServerProcess(free_port(), data, REPO / "worlds").start()
+    try:
+        a = await join(http, srv, "Ada")
+        oid, eid, pos = grabbable(a)
+        x, y, z = a.spawn_head()
+        await a.pose((x, y, z))
+        await a.send([MsgType.GRAB, eid])
+        granted = await a.until(lambda m: m[0] == MsgType.GRAB_RESULT)
+        assert granted[1:] == [eid, True, 0]
+        target = [x + 0.5, 1.3, z - 0.5]
+        await a.send([MsgType.OBJECT_MOVE, eid, [*target, *IDENT]])
+        await a.send([MsgType.RELEASE, eid, [*target, *IDENT], [0, 0, 0]])
+        await asyncio.sleep(0.3)
+        await a.ws.close()
+    finally:
+        srv.stop()  # graceful: the write-behind buffer is flushed
+    srv2 = ServerProcess(srv.port, data, REPO / "worlds").start()
+    try:
+        c = await join(http, srv2, "Cy")
+        assert c.welcome["objects"][oid] > 0
+        eid2 = c.welcome["objects"][oid]
+        await c.pose(c.spawn_head())
+        await c.until(lambda m: m[0] == MsgType.STATE and eid2 in c.mirror.entities)
+        assert c.mirror.entities[eid2].position == pytest.approx(tuple(target), abs=6e-4)
+        assert pos != pytest.approx(target)
+        await c.ws.close()
+    finally:
+        srv2.stop()
+
+
+async def test_bad_frames_get_errors_and_other_clients_carry_on(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    a = await join(http, server, "Ada")
+    b = await join(http, server, "Bo")
+    await a.ws.send_bytes(b"\xc1\xc1")
+    err = await a.until(lambda m: m[0] == MsgType.ERROR)
+    assert err[1] == ErrorCode.MALFORMED
+    x, y, z = a.spawn_head()
+    await a.send([MsgType.POSE, 0, [float("nan"), y, z, *IDENT], [x, 1.2, z, *IDENT], [x, 1.2, z, *IDENT]])
+    err = await a.until(lambda m: m[0] == MsgType.ERROR)
+    assert err[1] == ErrorCode.NOT_FINITE and "pose.head[0]" in err[2]
+    await a.send([MsgType.POSE, 0, [x, y, 9999, *IDENT], [x, 1.2, 9999, *IDENT], [x, 1.2, 9999, *IDENT]])
+    assert (await a.until(lambda m: m[0] == MsgType.ERROR))[1] == ErrorCode.OUT_OF_BOUNDS
+    # An oversized frame closes only that socket, with 1009.
+    await a.ws.send_bytes(msgpack.packb([MsgType.CHAT, "x" * 20000]))
+    msg = await a.ws.receive(timeout=5)
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+    assert a.ws.close_code == 1009
+    # B never noticed.
+    await b.pose(b.spawn_head(), ts=7)
+    await b.send([MsgType.PING, 1])
+    assert (await b.until(lambda m: m[0] == MsgType.PONG))[1] == 1
+    await b.ws.close()
+
+
+@pytest.mark.parametrize(
+    ("frame", "close"),
+    [
+        (msgpack.packb([MsgType.HELLO, {"v": 1, "name": "x", "world": "atlantis"}]), CloseCode.UNKNOWN_WORLD),
+        (msgpack.packb([MsgType.HELLO, {"v": [7, 8], "name": "x", "world": "lobby"}]), CloseCode.UNSUPPORTED_VERSION),
+        (msgpack.packb([MsgType.HELLO, {"v": 1, "name": 5, "world": "lobby"}]), CloseCode.BAD_HELLO),
+        ("hello as text", CloseCode.NOT_BINARY),
+    ],
+)
+async def test_a_bad_hello_closes_with_its_code(
+    server: ServerProcess, http: aiohttp.ClientSession, frame: bytes | str, close: CloseCode
+) -> None:
+    ws = await http.ws_connect(server.ws_url)
+    if isinstance(frame, str):
+        await ws.send_str(frame)
+    else:
+        await ws.send_bytes(frame)
+    while (msg := await ws.receive(timeout=5)).type == aiohttp.WSMsgType.BINARY:
+        assert msgpack.unpackb(msg.data)[0] == MsgType.ERROR
+    assert ws.close_code == close
+
+
+def _raw_ws_client(port: int, rcvbuf: int) -> socket.socket:
+    """A WebSocket client that joins and then never reads: the slow peer."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(
+        (
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    resp = b""
+    while b"\r\n\r\n" not in resp:
+        resp += s.recv(1)
+    assert b" 101 " in resp.split(b"\r\n", 1)[0]
+    payload = msgpack.packb([MsgType.HELLO, {"v": 1, "name": "slow", "world": "bench-field"}])
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    s.sendall(bytes([0x82, 0x80 | len(payload)]) + mask + masked)
+    return s
+
+
+async def test_a_slow_client_never_delays_the_others_and_is_closed(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    srv = ServerProcess(
+        free_port(),
+        data,
+        REPO / "worlds",
+        extra_args=("--slow-client-bytes", "4096", "--slow-client-seconds", "1.0", "--socket-sndbuf", "4096"),
+    ).start()
+    try:
+        slow = _raw_ws_client(srv.port, 4096)
+        movers = [await join(http, srv, f"m{i}", "bench-field") for i in range(12)]
+        observer = movers[0]
+        for i, m in enumerate(movers):
+            x, _, z, _ = m.welcome["spawn"]
+            await m.send([MsgType.TELEPORT, [x + i * 0.5, 0, z]])
+        await asyncio.sleep(0.3)
+        states = 0
+        t_end = time.monotonic() + 5.0
+        k = 0
+        while time.monotonic() < t_end:
+            k += 1
+            for i, m in enumerate(movers):
+                x, _, z, _ = m.welcome["spawn"]
+                await m.pose((x + i * 0.5 + 0.02 * (k % 20), 1.6, z), ts=k)
+            # drain everyone so only the raw socket is slow
+            for m in movers:
+                while True:
+                    try:
+                        msg = await m.ws.receive(timeout=0.001)
+                    except TimeoutError:
+                        break
+                    if m is observer and msg.type == aiohttp.WSMsgType.BINARY and msg.data[1] == MsgType.STATE:
+                        states += 1
+            await asyncio.sleep(0.05)
+        # The observer kept receiving ticks at (nearly) the full 20 Hz for 5 s...
+        assert states >= 0.7 * 20 * 5
+        # ...while the server gave up on the peer that never reads (close code 4005).
+        deadline = time.monotonic() + 15
+        occupancy = -1
+        while time.monotonic() < deadline:
+            for m in movers:  # keep the movers drained and moving so updates keep flowing
+                await m.pose((m.welcome["spawn"][0], 1.6, m.welcome["spawn"][2] + 0.01 * (k % 7)), ts=k)
+                while True:
+                    try:
+                        await m.ws.receive(timeout=0.001)
+                    except TimeoutError:
+                        break
+            k += 1
+            async with http.get(srv.url + "/api/worlds/bench-field") as r:
+                occupancy = (await r.json())["occupancy"]
+            if occupancy == len(movers):
+                break
+            await asyncio.sleep(0.1)
+        assert occupancy == len(movers)  # the slow one is gone, the movers remain
+        slow.settimeout(3)
+        buf = b""
+        try:
+            while chunk := slow.recv(1 << 20):
+                buf += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+        assert b"\x0f\xa5cannot keep up" in buf  # close frame, code 4005 SLOW_CLIENT
+        slow.close()
+        for m in movers:
+            await m.ws.close()
+    finally:
+        srv.stop()
