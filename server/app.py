@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from server.catalog import Catalog, load_catalog
+from server.catalog import Catalog, load_catalog, spec_from_config, staff_names
 from server.errors import CloseConnection
 from server.hub import Hub
 from server.interest import InterestSettings
@@ -27,8 +27,10 @@ from server.protocol import (
     SLOW_CLIENT_BUFFER_BYTES,
     SLOW_CLIENT_CLOSE_S,
     CloseCode,
+    NoticeKind,
 )
 from server.storage import SQLiteStorage, Storage
+from server.worldconfig import ValidationIssue, WorldConfig, diff_worlds, watch_worlds
 
 log = logging.getLogger("plaza")
 REPO = Path(__file__).resolve().parent.parent
@@ -48,6 +50,7 @@ class ServerConfig:
     # A small kernel send buffer keeps a backlog visible to us (where newest-state-wins and
     # the slow-client policy apply) instead of letting seconds of stale poses queue in the kernel.
     socket_sndbuf: int = 64 * 1024
+    watch: bool = True  # live reload of worlds_dir
 
 
 def now_ms() -> int:
@@ -68,6 +71,7 @@ HUB = web.AppKey("hub", Hub)
 STORAGE = web.AppKey("storage", Storage)
 CONNECTIONS = web.AppKey("connections", dict[int, Connection])
 STARTED = web.AppKey("started", float)
+TICKS = web.AppKey("ticks", dict[str, asyncio.Task[None]])
 
 
 def _buffered(ws: web.WebSocketResponse) -> int:
@@ -190,12 +194,77 @@ async def tick_loop(app: web.Application, world: str) -> None:
         await flush(app)
 
 
+def _start_ticking(app: web.Application, world: str) -> None:
+    app[TICKS][world] = asyncio.get_running_loop().create_task(tick_loop(app, world))
+
+
 async def _run_ticks(app: web.Application) -> AsyncIterator[None]:
-    tasks = [asyncio.create_task(tick_loop(app, w)) for w in app[CATALOG].specs]
+    for w in app[CATALOG].specs:
+        _start_ticking(app, w)
     yield
+    tasks = list(app[TICKS].values())
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def apply_reload(app: web.Application, configs: dict[str, WorldConfig], issues: list[ValidationIssue]) -> None:
+    """Live reload: bring the running worlds in line with the files, without disconnecting anyone."""
+    catalog, hub = app[CATALOG], app[HUB]
+    diff = diff_worlds(catalog.configs, configs)
+    now = now_ms()
+    for wid in diff.added:
+        spec = spec_from_config(configs[wid])
+        catalog.put(configs[wid], spec)
+        hub.add_world(spec)
+        _start_ticking(app, wid)
+        log.info("world %s added", wid)
+    for wid, od in diff.changed.items():
+        spec = spec_from_config(configs[wid])
+        old_rate = catalog.specs[wid].tick_rate
+        catalog.put(configs[wid], spec)
+        # Saved poses of objects the author changed or removed are stale now.
+        app[STORAGE].reset_objects(wid, [*od.changed, *od.removed])
+        hub.update_world(spec, set(od.changed))
+        if spec.tick_rate != old_rate:
+            task = app[TICKS].pop(wid, None)
+            if task is not None:
+                task.cancel()
+            _start_ticking(app, wid)
+        hub.notify_names(wid, staff_names(configs[wid]), NoticeKind.WORLD_RELOADED, f"{wid} reloaded")
+        log.info("world %s reloaded: %s", wid, od)
+    for wid in diff.removed:
+        catalog.drop(wid)
+        task = app[TICKS].pop(wid, None)
+        if task is not None:
+            task.cancel()
+        for sid in hub.remove_world(wid, now):
+            _close_soon(app, sid, CloseCode.WORLD_CLOSED, f"{wid} was closed")
+        log.info("world %s removed", wid)
+    # A broken file keeps its last good version running; its staff hear why.
+    by_world: dict[str, list[str]] = {}
+    for issue in issues:
+        by_world.setdefault(Path(issue.file).stem, []).append(str(issue))
+    for wid, lines in by_world.items():
+        cfg = configs.get(wid)
+        if cfg is not None:
+            text = "world file error (last good version still running):\n" + "\n".join(lines[:10])
+            hub.notify_names(wid, staff_names(cfg), NoticeKind.WORLD_FILE_ERROR, text)
+    catalog.issues = issues
+    await flush(app)
+
+
+async def _watch(app: web.Application) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+
+    async def on_change(configs: dict[str, WorldConfig], issues: list[ValidationIssue]) -> None:
+        await apply_reload(app, configs, issues)
+
+    task = asyncio.create_task(watch_worlds(app[CONFIG].worlds_dir, on_change, stop))
+    yield
+    stop.set()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def _flush_objects(app: web.Application) -> None:
@@ -263,7 +332,10 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
     app[HUB] = Hub(cat.specs, load_objects=storage.load_objects, interest=config.interest)
     app[CONNECTIONS] = {}
     app[STARTED] = time.monotonic()
+    app[TICKS] = {}
     app.cleanup_ctx.append(_run_ticks)
+    if config.watch:
+        app.cleanup_ctx.append(_watch)
     app.cleanup_ctx.append(_write_behind)
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/ws", ws_handler)

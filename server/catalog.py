@@ -43,11 +43,24 @@ def spec_from_config(cfg: WorldConfig) -> WorldSpec:
     )
 
 
+def staff_names(cfg: WorldConfig) -> set[str]:
+    """User names the world file makes owner or moderator."""
+    return {n for n in (cfg.roles.owner, *cfg.roles.moderators) if n}
+
+
 @dataclass(slots=True)
 class Catalog:
     configs: dict[str, WorldConfig] = field(default_factory=dict)
     specs: dict[str, WorldSpec] = field(default_factory=dict)
     issues: list[ValidationIssue] = field(default_factory=list)
+
+    def put(self, cfg: WorldConfig, spec: WorldSpec) -> None:
+        self.configs[cfg.id] = cfg
+        self.specs[cfg.id] = spec
+
+    def drop(self, world: str) -> None:
+        self.configs.pop(world, None)
+        self.specs.pop(world, None)
 
     def listed(self) -> list[str]:
         return sorted(w for w, c in self.configs.items() if c.visibility == "public") or sorted(self.specs)

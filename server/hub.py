@@ -43,6 +43,7 @@ from server.protocol import (
     CloseCode,
     ErrorCode,
     MsgType,
+    NoticeKind,
 )
 from server.world import WorldInstance, WorldSpec
 
@@ -263,6 +264,52 @@ class Hub:
             "quant": {"pos_unit_m": POS_UNIT_M, "rot_scale": ROT_SCALE},
         }
         self.emit(s.sid, packb([MsgType.WELCOME, welcome]))
+
+    # ----- live reload ------------------------------------------------------------------
+    def add_world(self, spec: WorldSpec) -> None:
+        self.worlds[spec.id] = spec
+        self.instances.setdefault(spec.id, [])
+
+    def update_world(self, spec: WorldSpec, changed_objects: set[str]) -> None:
+        self.worlds[spec.id] = spec
+        for inst in self.instances.get(spec.id, []):
+            inst.apply_spec(spec, changed_objects)
+
+    def remove_world(self, world: str, now_ms: int) -> list[int]:
+        """Close a world whose file was deleted: its people go to the lobby.
+
+        Returns the sessions that could not be moved (the lobby itself was removed); the I/O
+        layer closes those with WORLD_CLOSED.
+        """
+        self.worlds.pop(world, None)
+        stranded: list[int] = []
+        for inst in self.instances.pop(world, []):
+            for sid in list(inst.members):
+                s = self.sessions.get(sid)
+                inst.leave(sid)
+                if s is None:
+                    continue
+                s.instance = None
+                if self.lobby in self.worlds:
+                    self.emit(
+                        sid, packb([MsgType.NOTICE, NoticeKind.INFO, f"{world} was closed; welcome back to the lobby"])
+                    )
+                    self._join(s, self.lobby, None, None, now_ms)
+                else:
+                    stranded.append(sid)
+        return stranded
+
+    def notify_names(self, world: str, names: set[str], kind: NoticeKind, text: str) -> int:
+        """NOTICE to the sessions in ``world`` whose display name is in ``names`` (case-insensitive)."""
+        wanted = {n.casefold() for n in names}
+        sent = 0
+        for inst in self.instances.get(world, []):
+            for sid in inst.members:
+                s = self.sessions.get(sid)
+                if s is not None and s.name.casefold() in wanted:
+                    self.emit(sid, packb([MsgType.NOTICE, int(kind), text]))
+                    sent += 1
+        return sent
 
     # ----- ticking ----------------------------------------------------------------------
     def tick(self, world: str, now_ms: int, skip: set[int] | frozenset[int] = frozenset()) -> None:

@@ -230,6 +230,41 @@ class WorldInstance:
         self._info[slot] = {"oid": obj.id}
         self._requantize(slot)
 
+    def _remove_object(self, eid: int) -> None:
+        slot = self.slot_of.get(eid)
+        obj = self._object_spec.pop(eid, None)
+        if slot is None or obj is None:
+            return
+        holder = int(self.holder[slot])
+        for m in self.members.values():
+            if m.eid == holder:
+                m.held.discard(eid)
+        self._flight.pop(eid, None)
+        self._flight_ms.pop(eid, None)
+        self.object_ids.pop(obj.id, None)
+        self._free_slot(slot)
+
+    def apply_spec(self, spec: WorldSpec, changed: set[str]) -> None:
+        """Live reload: take a new version of the world file.
+
+        Objects the author added appear, removed ones disappear, ``changed`` ones go back to
+        their new authored pose; every other object keeps the state people gave it.
+        """
+        new = {o.id: o for o in spec.objects}
+        for oid in [o for o in self.object_ids if o not in new or o in changed]:
+            self._remove_object(self.object_ids[oid])
+        self.spec = spec
+        for oid, obj in new.items():
+            eid = self.object_ids.get(oid)
+            if eid is None:
+                self._add_object(obj, None)
+            else:
+                self._object_spec[eid] = obj
+                self.always_visible[self.slot_of[eid]] = obj.always_visible
+        msg = packb([MsgType.WORLD_UPDATE, spec.description, self.object_ids])
+        for m in self.members.values():
+            self._emit(m.sid, msg)
+
     # ----- membership ---------------------------------------------------------------
     @property
     def population(self) -> int:
