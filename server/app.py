@@ -100,6 +100,7 @@ def _close_soon(app: web.Application, sid: int, code: int, reason: str) -> None:
         return
     app[HUB].disconnect(sid)
     ws = conn.ws
+    log.info("closing session %s: %s %s", sid, code, reason)
 
     async def close() -> None:
         with contextlib.suppress(Exception):
@@ -137,6 +138,7 @@ async def ws_handler(request: web.Request) -> web.WebSocketResponse:
                 try:
                     hub.receive(sid, msg.data, now_ms())
                 except CloseConnection as c:
+                    log.info("closing session %s: %s %s", sid, int(c.code), c.reason)
                     await flush(app)
                     await ws.close(code=c.code, message=c.reason.encode()[:120])
                     break

@@ -62,6 +62,7 @@ class BotStats:
     disconnected: bool = False
     connected: bool = False
     errors: int = 0
+    failure: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,12 +94,21 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
             http.ws_connect(plan.url, max_msg_size=0, autoping=True, compress=0) as ws,
         ):
             await ws.send_bytes(msgpack.packb([MsgType.HELLO, {"v": 1, "name": f"bot{index}", "world": plan.world}]))
-            welcome = msgpack.unpackb((await ws.receive()).data, strict_map_key=False)
+            first = await ws.receive()
+            if first.type != aiohttp.WSMsgType.BINARY:
+                stats.failure = f"no welcome: {first.type.name} {ws.close_code}"
+                stats.disconnected = True
+                return
+            welcome = msgpack.unpackb(first.data, strict_map_key=False)
             if welcome[0] != MsgType.WELCOME:
                 stats.errors += 1
+                stats.failure = f"first message type {welcome[0]}"
                 return
             rate = welcome[1]["input_rate"]
-            start = (cx + radius * math.cos(phase), 0.0, cz + radius * math.sin(phase))
+            # Walk from where the teleport lands, however late this bot got connected.
+            phase -= omega * (time.monotonic() - t0)
+            start = (cx + radius * math.cos(phase + omega * (time.monotonic() - t0)), 0.0,
+                     cz + radius * math.sin(phase + omega * (time.monotonic() - t0)))  # fmt: skip
             await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, list(start)]))
             stats.connected = True
 
@@ -109,6 +119,8 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
                     t = time.monotonic()
                     if measure_from <= t < stop_at:
                         stats.rx_bytes += ws_frame_bytes(len(msg.data))
+                    if msg.data[1] == MsgType.TELEPORTED:
+                        resync[0] += 1
                     if mirror is None or msg.data[1] != MsgType.STATE:
                         continue
                     m = msgpack.unpackb(msg.data, strict_map_key=False)
@@ -124,6 +136,7 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
                     for eid in m[5]:
                         mirror.entities.pop(eid, None)
 
+            resync = [0, 0]  # TELEPORTED messages seen, handled
             read_task = asyncio.create_task(reader())
             period = 1.0 / rate
             # Wait for TELEPORTED before walking (the server refuses jumps otherwise).
@@ -132,7 +145,9 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
             tick = 0
             while time.monotonic() < stop_at and not ws.closed:
                 await asyncio.sleep(max(0.0, next_t - time.monotonic()))
-                next_t += period
+                # A starved bot skips the poses it missed instead of bursting them (a real
+                # headset renders, it does not replay).
+                next_t = max(next_t + period, time.monotonic())
                 tick += 1
                 el = time.monotonic() - t0
                 a = phase + omega * el
@@ -141,15 +156,21 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
                 bob = 0.05 * math.sin(el * 6.0 + index)
                 qy, qw = math.sin(yaw / 2), math.cos(yaw / 2)
                 lean = 0.02 * math.sin(el * 2.0)
+                if resync[0] > resync[1] + 1:  # a correction (the first one answers our teleport)
+                    resync[1] = resync[0] - 1
+                    await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, [x, 0.0, z]]))
                 head = [x, 1.6 + 0.01 * math.sin(el * 3), z, lean, qy, 0.0, qw]
                 left = [x - 0.3 * math.cos(yaw), 1.2 + bob, z + 0.3 * math.sin(yaw), 0.1, qy, lean, qw]
                 right = [x + 0.3 * math.cos(yaw), 1.2 - bob, z - 0.3 * math.sin(yaw), -0.1, qy, lean, qw]
                 await ws.send_bytes(msgpack.packb([MsgType.POSE, now_ms() % (1 << 32), head, left, right]))
             stats.disconnected = ws.closed
+            if ws.closed:
+                stats.failure = f"closed {ws.close_code}"
             read_task.cancel()
             await asyncio.gather(read_task, return_exceptions=True)
-    except (TimeoutError, aiohttp.ClientError, OSError):
+    except (TimeoutError, aiohttp.ClientError, OSError) as e:
         stats.disconnected = True
+        stats.failure = f"{type(e).__name__}: {e}"[:80]
 
 
 async def run_group(plan: Plan) -> dict[str, object]:
@@ -169,7 +190,9 @@ async def run_group(plan: Plan) -> dict[str, object]:
         "rx": [s.rx_bytes for s in stats],
         "lat": [x for s in stats for x in s.latencies_ms],
         "connected_at_end": sum(1 for s in stats if s.connected and not s.disconnected),
+        "never_connected": sum(1 for s in stats if not s.connected),
         "errors": sum(s.errors for s in stats),
+        "failures": sorted({s.failure for s in stats if s.failure}),
         "cpu_s": cpu1 - cpu_measure0,
         "cpu_total_s": cpu1 - cpu0,
     }
@@ -231,6 +254,7 @@ def run_bots(
         "n": n,
         "seconds": seconds,
         "connected_at_end": sum(int(r["connected_at_end"]) for r in results),  # type: ignore[call-overload]
+        "never_connected": sum(int(r["never_connected"]) for r in results),  # type: ignore[call-overload]
         "p50_ms": percentile(lat, 50),
         "p95_ms": percentile(lat, 95),
         "p99_ms": percentile(lat, 99),
@@ -240,6 +264,7 @@ def run_bots(
         "bot_procs": procs,
         "observers": observers,
         "errors": sum(int(r["errors"]) for r in results),  # type: ignore[call-overload]
+        "failures": sorted({f for r in results for f in r["failures"]}),  # type: ignore[attr-defined]
     }
     if server_pid and srv_a is not None and srv_b is not None and srv0 is not None:
         out["server_cpu_pct"] = round(100 * (srv_b - srv_a) / (t_b - t_a), 1)

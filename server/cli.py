@@ -78,13 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     v.set_defaults(fn=_validate)
     sc = sub.add_parser("schema", help="print the world-file JSON Schema")
     sc.set_defaults(fn=_schema)
-    b = sub.add_parser("bots", help="load generator (see --help)", add_help=False)
-    b.add_argument("rest", nargs=argparse.REMAINDER)
+    # These two parse their own arguments (bots.main, genmodels.cli.main).
+    b = sub.add_parser("bots", help="load generator (see plaza bots --help)", add_help=False)
     b.set_defaults(fn=_bots)
-    g = sub.add_parser("generate", help="text -> GLB asset (see --help)", add_help=False)
-    g.add_argument("rest", nargs=argparse.REMAINDER)
+    g = sub.add_parser("generate", help="text -> GLB asset (see plaza generate --help)", add_help=False)
     g.set_defaults(fn=_generate)
-    args = p.parse_args(argv)
+    args, rest = p.parse_known_args(argv)
+    if args.cmd not in ("bots", "generate") and rest:
+        p.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.fn(args))
 

@@ -162,6 +162,8 @@ class Hub:
                 self.error(sid, e.code, e.text, e.ref)
                 raise CloseConnection(CloseCode.BAD_HELLO, e.text[:120]) from None
             self.error(sid, e.code, e.text, e.ref)
+            if e.code == ErrorCode.TOO_FAST:
+                return  # a lagging client, not a broken one: it was sent a correction
             s.errors_in_a_row += 1
             if s.errors_in_a_row >= MAX_ERRORS_IN_A_ROW:
                 raise CloseConnection(CloseCode.PROTOCOL_ERROR, "too many invalid messages") from None

@@ -363,6 +363,10 @@ class WorldInstance:
         elif moved > allowance:
             m.last_pose_ms = now_ms
             m.allowance_m = allowance
+            # Reconcile rather than strand the client: tell it where the server has it.
+            back = (float(cur[0]), float(cur[1]) - EYE_HEIGHT_M, float(cur[2]))
+            m.teleport_to = back
+            self._emit(sid, packb([MsgType.TELEPORTED, list(back)]))
             raise ProtocolError(
                 ErrorCode.TOO_FAST,
                 f"head moved {moved:.2f} m but only {allowance:.2f} m is allowed now "

@@ -353,3 +353,15 @@ def test_a_flood_is_rate_limited_then_closed(hub: Hub) -> None:
     assert exc.value.code == CloseCode.FLOODING
     errors = a.take(MsgType.ERROR)
     assert [e[1] for e in errors] == [ErrorCode.RATE_LIMITED]  # one error, not one per message
+
+
+def test_too_fast_sends_a_correction_and_a_lagging_client_is_not_dropped(hub: Hub) -> None:
+    a = Peer(hub, "Ada")
+    for i in range(60):  # more than the invalid-message limit
+        a.pose((30.0, 1.6, 0.0), now=1000 + i)
+    errors = a.take(MsgType.ERROR)
+    assert len(errors) == 60 and {e[1] for e in errors} == {ErrorCode.TOO_FAST}
+    corrections = a.take(MsgType.TELEPORTED)
+    assert corrections[-1][1] == pytest.approx([0.0, 0.0, 0.0])
+    a.pose((0.3, 1.6, 0.2), now=2000)  # back where the server has it: accepted
+    assert a.take(MsgType.ERROR) == []
