@@ -29,6 +29,7 @@ from server.protocol import (
     CloseCode,
     NoticeKind,
 )
+from server.recommend.signals import Visit
 from server.storage import SQLiteStorage, Storage
 from server.worldconfig import ValidationIssue, WorldConfig, diff_worlds, watch_worlds
 
@@ -98,7 +99,7 @@ def _close_soon(app: web.Application, sid: int, code: int, reason: str) -> None:
     conn = app[CONNECTIONS].get(sid)
     if conn is None:
         return
-    app[HUB].disconnect(sid)
+    app[HUB].disconnect(sid, now_ms())
     ws = conn.ws
     log.info("closing session %s: %s %s", sid, code, reason)
 
@@ -157,7 +158,7 @@ async def ws_handler(request: web.Request) -> web.WebSocketResponse:
             await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
     finally:
         conns.pop(sid, None)
-        hub.disconnect(sid)
+        hub.disconnect(sid, now_ms())
         await flush(app)
     return ws
 
@@ -269,10 +270,26 @@ async def _watch(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(task, return_exceptions=True)
 
 
+def wall_time(ms: int) -> float:
+    """Server monotonic milliseconds -> Unix seconds (for stored signals)."""
+    return time.time() - (now_ms() - ms) / 1000.0
+
+
 def _flush_objects(app: web.Application) -> None:
-    rows = app[HUB].drain_dirty_objects()
+    hub, storage = app[HUB], app[STORAGE]
+    rows = hub.drain_dirty_objects()
     if rows:
-        app[STORAGE].save_objects(rows)
+        storage.save_objects(rows)
+    if hub.visits:
+        records, hub.visits = hub.visits, []
+        visits = []
+        for r in records:
+            friends = storage.follows_of(r.user_id) & set(r.others)
+            v = Visit(
+                r.user_id, r.world, r.instance, wall_time(r.start_ms), wall_time(r.end_ms), tuple(sorted(friends))
+            )
+            visits.append((v, r.chat_count))
+        storage.log_visits(visits)
 
 
 async def _write_behind(app: web.Application) -> AsyncIterator[None]:

@@ -52,6 +52,19 @@ MAX_ERRORS_IN_A_ROW = 50
 _PALETTE = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6")
 
 
+@dataclass(frozen=True, slots=True)
+class VisitRecord:
+    """A finished stay in an instance, in server milliseconds; the I/O layer adds wall time."""
+
+    user_id: str
+    world: str
+    instance: str
+    start_ms: int
+    end_ms: int
+    others: tuple[str, ...]  # user ids present at the end (the edge keeps only friends)
+    chat_count: int
+
+
 @dataclass(slots=True)
 class Session:
     sid: int
@@ -66,6 +79,9 @@ class Session:
     dropped_in_a_row: int = 0
     rate_error_ms: int = -10_000
     errors_in_a_row: int = 0
+    user_id: str = ""  # who this is for signals and roles: "guest:<name>" or "user:<account>"
+    visit_start_ms: int = 0
+    chat_count: int = 0
 
 
 class Hub:
@@ -84,7 +100,7 @@ class Hub:
         self.interest = interest
         self.lobby = lobby
         self.with_output: set[int] = set()
-        self.closing: dict[int, CloseConnection] = {}
+        self.visits: list[VisitRecord] = []  # drained by the I/O layer into storage
 
     # ----- output ---------------------------------------------------------------------
     def emit(self, sid: int, data: bytes) -> None:
@@ -112,16 +128,22 @@ class Hub:
         self.sessions[sid] = s
         return s
 
-    def disconnect(self, sid: int) -> None:
+    def disconnect(self, sid: int, now_ms: int = 0) -> None:
         s = self.sessions.pop(sid, None)
         self.with_output.discard(sid)
         if s is not None and s.instance is not None:
-            self._leave_instance(s)
+            self._leave_instance(s, now_ms)
 
-    def _leave_instance(self, s: Session) -> None:
+    def _leave_instance(self, s: Session, now_ms: int = 0) -> None:
         inst = s.instance
         if inst is None:
             return
+        others = tuple(sorted({self.sessions[o].user_id for o in inst.members if o != s.sid and o in self.sessions}))
+        self.visits.append(
+            VisitRecord(
+                s.user_id, inst.spec.id, inst.key, s.visit_start_ms, max(now_ms, s.visit_start_ms), others, s.chat_count
+            )
+        )
         inst.leave(s.sid)
         s.instance = None
         group = self.instances.get(inst.spec.id, [])
@@ -190,12 +212,13 @@ class Hub:
                 inst.release(s.sid, msg.entity, msg.pose, msg.velocity, now_ms)
             case Chat():
                 inst.chat(s.sid, msg.text, now_ms)
+                s.chat_count += 1
             case Teleport():
                 inst.teleport(s.sid, msg.target)
             case Travel():
                 if msg.world not in self.worlds:
                     raise ProtocolError(ErrorCode.UNKNOWN_WORLD, f"no world {msg.world!r}", MsgType.TRAVEL)
-                self._leave_instance(s)
+                self._leave_instance(s, now_ms)
                 self._join(s, msg.world, None, msg.spawn, now_ms)
 
     def _hello(self, s: Session, msg: Hello, now_ms: int) -> None:
@@ -213,6 +236,7 @@ class Hub:
             self.error(s.sid, ErrorCode.UNKNOWN_WORLD, f"no world {msg.world!r}; worlds: {known}", MsgType.HELLO)
             raise CloseConnection(CloseCode.UNKNOWN_WORLD, f"no world {msg.world!r}"[:120])
         s.name = msg.name
+        s.user_id = f"guest:{msg.name.casefold()}"
         s.color = msg.color or _PALETTE[s.sid % len(_PALETTE)]
         self._join(s, msg.world, msg.instance, None, now_ms)
 
@@ -238,6 +262,8 @@ class Hub:
         inst = self.instance_for(world, wanted)
         member = inst.join(s.sid, s.name, s.color, now_ms, spawn)
         s.instance = inst
+        s.visit_start_ms = now_ms
+        s.chat_count = 0
         spec = inst.spec
         sp = spec.spawn(spawn)
         welcome = {

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from server.messages import Pose7
+from server.recommend.signals import ChatCount, Follow, Like, Signals, Visit
 
 ObjectRow = tuple[str, int, str, Pose7]  # world id, instance index, object id, pose
 
@@ -24,12 +25,49 @@ CREATE TABLE IF NOT EXISTS object_state (
     qx REAL NOT NULL, qy REAL NOT NULL, qz REAL NOT NULL, qw REAL NOT NULL,
     PRIMARY KEY (world, instance, object)
 );
+-- Recommender signals (never chat content). Times are Unix seconds.
+CREATE TABLE IF NOT EXISTS visits (
+    user TEXT NOT NULL, world TEXT NOT NULL, instance TEXT NOT NULL,
+    start_ts REAL NOT NULL, end_ts REAL NOT NULL, friends TEXT NOT NULL DEFAULT '',
+    chat_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS visits_user ON visits (user);
+CREATE INDEX IF NOT EXISTS visits_end ON visits (end_ts);
+CREATE TABLE IF NOT EXISTS follows (
+    follower TEXT NOT NULL, followee TEXT NOT NULL, ts REAL NOT NULL,
+    PRIMARY KEY (follower, followee)
+);
+CREATE TABLE IF NOT EXISTS likes (
+    user TEXT NOT NULL, item TEXT NOT NULL, ts REAL NOT NULL,
+    PRIMARY KEY (user, item)
+);
+CREATE TABLE IF NOT EXISTS interests (
+    user TEXT PRIMARY KEY, tags TEXT NOT NULL
+);
 """
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Storage(Protocol):
     def load_objects(self, world: str, instance: int) -> dict[str, Pose7]: ...
+
+    def log_visits(self, visits: list[tuple[Visit, int]]) -> None: ...
+
+    def follow(self, follower: str, followee: str, ts: float, on: bool = True) -> None: ...
+
+    def like(self, user: str, item: str, ts: float, on: bool = True) -> None: ...
+
+    def set_interests(self, user: str, tags: list[str]) -> None: ...
+
+    def follows_of(self, user: str) -> set[str]: ...
+
+    def load_signals(self, since_ts: float = 0.0) -> Signals: ...
+
+    def export_user(self, user: str) -> dict[str, object]: ...
+
+    def delete_user(self, user: str) -> int: ...
+
+    def purge_before(self, ts: float) -> int: ...
 
     def save_objects(self, rows: list[ObjectRow]) -> None: ...
 
@@ -87,6 +125,98 @@ class SQLiteStorage:
                 "DELETE FROM object_state WHERE world = ? AND object = ?",
                 [(world, o) for o in object_ids],
             )
+
+    # ----- recommender signals ------------------------------------------------------------
+    def log_visits(self, visits: list[tuple[Visit, int]]) -> None:
+        """Append finished visits, each with the number of chat messages sent during it."""
+        if not visits:
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO visits VALUES (?,?,?,?,?,?,?)",
+                [
+                    (v.user_id, v.world_id, v.instance_id, v.start_ts, v.end_ts, ",".join(v.friends_present), chats)
+                    for v, chats in visits
+                ],
+            )
+            self._db.execute("COMMIT")
+
+    def follow(self, follower: str, followee: str, ts: float, on: bool = True) -> None:
+        with self._lock:
+            if on:
+                self._db.execute("INSERT OR IGNORE INTO follows VALUES (?,?,?)", (follower, followee, ts))
+            else:
+                self._db.execute("DELETE FROM follows WHERE follower = ? AND followee = ?", (follower, followee))
+
+    def like(self, user: str, item: str, ts: float, on: bool = True) -> None:
+        with self._lock:
+            if on:
+                self._db.execute("INSERT OR REPLACE INTO likes VALUES (?,?,?)", (user, item, ts))
+            else:
+                self._db.execute("DELETE FROM likes WHERE user = ? AND item = ?", (user, item))
+
+    def set_interests(self, user: str, tags: list[str]) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO interests VALUES (?,?)", (user, ",".join(tags)))
+
+    def follows_of(self, user: str) -> set[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT followee FROM follows WHERE follower = ?", (user,)).fetchall()
+        return {r[0] for r in rows}
+
+    def load_signals(self, since_ts: float = 0.0) -> Signals:
+        with self._lock:
+            visits = self._db.execute("SELECT * FROM visits WHERE end_ts >= ?", (since_ts,)).fetchall()
+            follows = self._db.execute("SELECT * FROM follows").fetchall()
+            likes = self._db.execute("SELECT * FROM likes WHERE ts >= ?", (since_ts,)).fetchall()
+            interests = self._db.execute("SELECT * FROM interests").fetchall()
+        sig = Signals()
+        for user, world, inst, start, end, friends, chats in visits:
+            sig.visits.append(Visit(user, world, inst, start, end, tuple(f for f in friends.split(",") if f)))
+            if chats:
+                sig.chats.append(ChatCount(user, world, end, chats))
+        sig.follows = [Follow(a, b, ts) for a, b, ts in follows]
+        sig.likes = [Like(u, i, ts) for u, i, ts in likes]
+        sig.interests = {u: tuple(t for t in tags.split(",") if t) for u, tags in interests}
+        return sig
+
+    def export_user(self, user: str) -> dict[str, object]:
+        """Everything stored about one user (the privacy export)."""
+        with self._lock:
+            q = self._db.execute
+            return {
+                "user": user,
+                "visits": [
+                    dict(zip(("world", "instance", "start_ts", "end_ts", "friends", "chat_count"), r, strict=True))
+                    for r in q(
+                        "SELECT world, instance, start_ts, end_ts, friends, chat_count FROM visits WHERE user = ?",
+                        (user,),
+                    )
+                ],
+                "follows": [r[0] for r in q("SELECT followee FROM follows WHERE follower = ?", (user,))],
+                "followers": [r[0] for r in q("SELECT follower FROM follows WHERE followee = ?", (user,))],
+                "likes": [{"item": i, "ts": ts} for i, ts in q("SELECT item, ts FROM likes WHERE user = ?", (user,))],
+                "interests": [r[0] for r in q("SELECT tags FROM interests WHERE user = ?", (user,))],
+            }
+
+    def delete_user(self, user: str) -> int:
+        """Forget a user's signals (the privacy delete); returns rows removed."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            n = self._db.execute("DELETE FROM visits WHERE user = ?", (user,)).rowcount
+            n += self._db.execute("DELETE FROM follows WHERE follower = ? OR followee = ?", (user, user)).rowcount
+            n += self._db.execute("DELETE FROM likes WHERE user = ?", (user,)).rowcount
+            n += self._db.execute("DELETE FROM interests WHERE user = ?", (user,)).rowcount
+            self._db.execute("COMMIT")
+        return n
+
+    def purge_before(self, ts: float) -> int:
+        """Retention: drop visits and likes older than ``ts``."""
+        with self._lock:
+            n = self._db.execute("DELETE FROM visits WHERE end_ts < ?", (ts,)).rowcount
+            n += self._db.execute("DELETE FROM likes WHERE ts < ?", (ts,)).rowcount
+        return n
 
     def close(self) -> None:
         with self._lock:
