@@ -13,13 +13,15 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from server.catalog import Catalog, load_catalog, spec_from_config, staff_names
+from server.codec import packb
 from server.errors import CloseConnection
-from server.hub import Hub
+from server.hub import Hub, Session
 from server.interest import InterestSettings
 from server.protocol import (
     HELLO_TIMEOUT_S,
@@ -27,10 +29,13 @@ from server.protocol import (
     SLOW_CLIENT_BUFFER_BYTES,
     SLOW_CLIENT_CLOSE_S,
     CloseCode,
+    MsgType,
     NoticeKind,
 )
+from server.recommend import HashingEncoder, RecommenderService
 from server.recommend.signals import Visit
 from server.storage import SQLiteStorage, Storage
+from server.suggest import catalogue_items, live_context, to_json
 from server.worldconfig import ValidationIssue, WorldConfig, diff_worlds, watch_worlds
 
 log = logging.getLogger("plaza")
@@ -52,6 +57,9 @@ class ServerConfig:
     # the slow-client policy apply) instead of letting seconds of stale poses queue in the kernel.
     socket_sndbuf: int = 64 * 1024
     watch: bool = True  # live reload of worlds_dir
+    recommender: bool = True
+    recommender_encoder: str = "minilm"  # or "hashing": no model load (tests)
+    retention_days: float = 180.0  # signals older than this are neither used nor kept
 
 
 def now_ms() -> int:
@@ -72,6 +80,7 @@ HUB = web.AppKey("hub", Hub)
 STORAGE = web.AppKey("storage", Storage)
 CONNECTIONS = web.AppKey("connections", dict[int, Connection])
 STARTED = web.AppKey("started", float)
+RECS = web.AppKey("recs", RecommenderService | None)
 TICKS = web.AppKey("ticks", dict[str, asyncio.Task[None]])
 
 
@@ -309,6 +318,173 @@ async def _write_behind(app: web.Application) -> AsyncIterator[None]:
     app[STORAGE].close()
 
 
+# ----- recommendations -------------------------------------------------------------------
+SUGGEST_EVERY_S = 60.0
+RETRAIN_EVERY_S = 600.0
+
+
+def _build_recommender(app: web.Application) -> RecommenderService:
+    cfg = app[CONFIG]
+    encoder = HashingEncoder() if cfg.recommender_encoder == "hashing" else None
+    items = catalogue_items(app[CATALOG], datetime.now(UTC))
+    svc = RecommenderService(
+        items, app[STORAGE].load_signals(time.time() - cfg.retention_days * 86400), encoder=encoder
+    )
+    svc.fit(time.time())
+    return svc
+
+
+def recommend_for(
+    app: web.Application, user_id: str, limit: int, just_left: str | None = None
+) -> list[dict[str, object]]:
+    svc = app[RECS]
+    if svc is None:
+        return []
+    now = datetime.now(UTC)
+    friends = app[STORAGE].follows_of(user_id)
+    ctx = live_context(app[HUB], user_id, friends, just_left)
+    recs = svc.recommend(user_id, now.timestamp(), ctx, limit)
+    return [to_json(r, svc.model.catalogue, app[CATALOG]) for r in recs]
+
+
+async def _recommender(app: web.Application) -> AsyncIterator[None]:
+    app[RECS] = None
+    stop = asyncio.Event()
+
+    async def run() -> None:
+        try:
+            app[RECS] = await asyncio.to_thread(_build_recommender, app)
+        except Exception:
+            log.exception("recommender failed to start; /api/recommendations will be empty")
+            return
+        pushed: dict[int, float] = {}
+        last_train = time.monotonic()
+        while not stop.is_set():
+            await asyncio.sleep(1.0)
+            svc = app[RECS]
+            assert svc is not None
+            if time.monotonic() - last_train > RETRAIN_EVERY_S:
+                last_train = time.monotonic()
+                svc.update_items(catalogue_items(app[CATALOG], datetime.now(UTC)))
+                signals = app[STORAGE].load_signals(time.time() - app[CONFIG].retention_days * 86400)
+                await asyncio.wrap_future(svc.retrain_async(signals, time.time()))
+            hub = app[HUB]
+            now = time.monotonic()
+            for sid, s in list(hub.sessions.items()):
+                if s.instance is None or now - pushed.get(sid, -1e9) < SUGGEST_EVERY_S:
+                    continue
+                pushed[sid] = now
+                recs = recommend_for(app, s.user_id, 5, s.last_left)
+                hub.emit(sid, packb([MsgType.SUGGESTIONS, recs]))
+            for sid in [k for k in pushed if k not in hub.sessions]:
+                del pushed[sid]
+            await flush(app)
+
+    task = asyncio.create_task(run())
+    yield
+    stop.set()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    if app[RECS] is not None:
+        app[RECS].close()
+
+
+def _caller(request: web.Request) -> str | None:
+    """Who is asking: the session token from WELCOME (``X-Plaza-Session``)."""
+    token = request.headers.get("X-Plaza-Session")
+    if token:
+        for s in request.app[HUB].sessions.values():
+            if s.token == token and s.user_id:
+                return s.user_id
+    return None
+
+
+def _session_for(request: web.Request) -> Session | None:
+    token = request.headers.get("X-Plaza-Session")
+    return next((s for s in request.app[HUB].sessions.values() if token and s.token == token), None)
+
+
+def _json_error(status: int, error: str, message: str) -> web.Response:
+    return web.json_response({"error": error, "message": message}, status=status)
+
+
+async def recommendations(request: web.Request) -> web.Response:
+    try:
+        limit = max(1, min(50, int(request.query.get("limit", "10"))))
+    except ValueError:
+        return _json_error(400, "bad_limit", "limit must be an integer 1..50")
+    s = _session_for(request)
+    user = s.user_id if s is not None else "anonymous"
+    recs = recommend_for(request.app, user, limit, s.last_left if s is not None else None)
+    return web.json_response({"user": user, "items": recs})
+
+
+async def _body(request: web.Request) -> dict[str, object]:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(
+            text='{"error": "bad_json", "message": "body must be JSON"}', content_type="application/json"
+        ) from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(
+            text='{"error": "bad_json", "message": "body must be a JSON object"}', content_type="application/json"
+        )
+    return body
+
+
+def _require_caller(request: web.Request) -> str:
+    user = _caller(request)
+    if user is None:
+        raise web.HTTPUnauthorized(
+            text='{"error": "unknown_user", "message": "send X-Plaza-Session with the session id from WELCOME"}',
+            content_type="application/json",
+        )
+    return user
+
+
+async def follow(request: web.Request) -> web.Response:
+    user = _require_caller(request)
+    body = await _body(request)
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return _json_error(400, "bad_field", "name: expected the display name of the person to follow")
+    target = f"guest:{name.strip().casefold()}"
+    app_storage = request.app[STORAGE]
+    app_storage.follow(user, target, time.time(), on=request.method == "POST")
+    return web.json_response({"user": user, "follows": sorted(app_storage.follows_of(user))})
+
+
+async def like(request: web.Request) -> web.Response:
+    user = _require_caller(request)
+    body = await _body(request)
+    item = body.get("item")
+    if not isinstance(item, str) or not item:
+        return _json_error(400, "bad_field", "item: expected a world id or event id")
+    request.app[STORAGE].like(user, item, time.time(), on=request.method == "POST")
+    return web.json_response({"user": user, "item": item, "liked": request.method == "POST"})
+
+
+async def interests(request: web.Request) -> web.Response:
+    user = _require_caller(request)
+    body = await _body(request)
+    tags = body.get("tags")
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags) or len(tags) > 20:
+        return _json_error(400, "bad_field", "tags: expected up to 20 strings")
+    request.app[STORAGE].set_interests(user, [t.strip().casefold() for t in tags if t.strip()])
+    return web.json_response({"user": user, "tags": tags})
+
+
+async def export_me(request: web.Request) -> web.Response:
+    user = _require_caller(request)
+    return web.json_response(request.app[STORAGE].export_user(user))
+
+
+async def delete_me(request: web.Request) -> web.Response:
+    user = _require_caller(request)
+    return web.json_response({"user": user, "deleted_rows": request.app[STORAGE].delete_user(user)})
+
+
 async def _close_sockets(app: web.Application) -> None:
     for conn in list(app[CONNECTIONS].values()):
         with contextlib.suppress(Exception):
@@ -355,12 +531,23 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
     app.cleanup_ctx.append(_run_ticks)
     if config.watch:
         app.cleanup_ctx.append(_watch)
+    app[RECS] = None
+    if config.recommender:
+        app.cleanup_ctx.append(_recommender)
     app.cleanup_ctx.append(_write_behind)
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/ws", ws_handler)
     app.router.add_get("/api/health", health)
     app.router.add_get("/api/worlds", list_worlds)
     app.router.add_get("/api/worlds/{world}", get_world)
+    app.router.add_get("/api/recommendations", recommendations)
+    app.router.add_post("/api/follow", follow)
+    app.router.add_delete("/api/follow", follow)
+    app.router.add_post("/api/likes", like)
+    app.router.add_delete("/api/likes", like)
+    app.router.add_post("/api/interests", interests)
+    app.router.add_get("/api/me/export", export_me)
+    app.router.add_delete("/api/me/data", delete_me)
     if (config.worlds_dir / "assets").is_dir():
         app.router.add_static("/assets/", config.worlds_dir / "assets")
     web_dir = config.web_dir

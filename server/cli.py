@@ -24,6 +24,8 @@ def _serve(args: argparse.Namespace) -> int:
         slow_client_bytes=args.slow_client_bytes,
         slow_client_close_s=args.slow_client_seconds,
         socket_sndbuf=args.socket_sndbuf,
+        recommender=not args.no_recommender,
+        recommender_encoder=args.recommender_encoder,
     )
     app = create_app(config)
     print(f"Plaza on http://{config.host}:{config.port}/  (data: {config.data_dir})", flush=True)
@@ -72,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--slow-client-bytes", type=int, default=SLOW_CLIENT_BUFFER_BYTES, help=argparse.SUPPRESS)
     s.add_argument("--slow-client-seconds", type=float, default=SLOW_CLIENT_CLOSE_S, help=argparse.SUPPRESS)
     s.add_argument("--socket-sndbuf", type=int, default=64 * 1024, help=argparse.SUPPRESS)
+    s.add_argument("--no-recommender", action="store_true", help="do not load or serve recommendations")
+    s.add_argument(
+        "--recommender-encoder",
+        choices=["minilm", "hashing"],
+        default="minilm",
+        help="text encoder for content signals",
+    )
     s.set_defaults(fn=_serve)
     v = sub.add_parser("validate", help="validate world files (exit 0 valid, 1 invalid)")
     v.add_argument("paths", nargs="+")

@@ -81,6 +81,7 @@ class Session:
     errors_in_a_row: int = 0
     user_id: str = ""  # who this is for signals and roles: "guest:<name>" or "user:<account>"
     visit_start_ms: int = 0
+    last_left: str | None = None  # world id this session left most recently
     chat_count: int = 0
 
 
@@ -145,6 +146,7 @@ class Hub:
             )
         )
         inst.leave(s.sid)
+        s.last_left = inst.spec.id
         s.instance = None
         group = self.instances.get(inst.spec.id, [])
         # Overflow instances close when empty; the first one keeps its state warm.

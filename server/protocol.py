@@ -54,6 +54,7 @@ class MsgType(IntEnum):
     TELEPORTED = 71
     WORLD_UPDATE = 72
     NOTICE = 73
+    SUGGESTIONS = 74
 
 
 class ErrorCode(IntEnum):

@@ -41,6 +41,8 @@ class ServerProcess:
         cmd = [
             sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
             "--port", str(self.port), "--worlds", str(self.worlds_dir), "--data", str(self.data_dir),
+            # The hashing text encoder keeps server start fast; one test loads MiniLM.
+            *(("--recommender-encoder", "hashing") if "--recommender-encoder" not in self.extra_args else ()),
             *self.extra_args,
         ]  # fmt: skip
         with open(self.data_dir / "server.log", "ab") as log:
