@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import socket
 import time
@@ -21,6 +23,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from server.catalog import Catalog, load_catalog, spec_from_config, staff_names
 from server.codec import packb
 from server.errors import CloseConnection
+from server.hosting import Hosting, HostingError, Principal, SQLiteHostingStore, table_json
 from server.hub import Hub, Session
 from server.interest import InterestSettings
 from server.protocol import (
@@ -60,6 +63,7 @@ class ServerConfig:
     recommender: bool = True
     recommender_encoder: str = "minilm"  # or "hashing": no model load (tests)
     retention_days: float = 180.0  # signals older than this are neither used nor kept
+    chat_words: tuple[str, ...] = ()  # words the chat filter masks
 
 
 def now_ms() -> int:
@@ -80,6 +84,7 @@ HUB = web.AppKey("hub", Hub)
 STORAGE = web.AppKey("storage", Storage)
 CONNECTIONS = web.AppKey("connections", dict[int, Connection])
 STARTED = web.AppKey("started", float)
+HOSTING = web.AppKey("hosting", Hosting)
 RECS = web.AppKey("recs", RecommenderService | None)
 TICKS = web.AppKey("ticks", dict[str, asyncio.Task[None]])
 
@@ -90,8 +95,19 @@ def _buffered(ws: web.WebSocketResponse) -> int:
 
 
 async def flush(app: web.Application) -> None:
-    """Send every session's pending output. Never blocks on a slow peer (see _raise_limits)."""
+    """Send every session's pending output, then close the sessions the hub ended (kick, ban).
+
+    Never blocks on a slow peer: the transport's high-water mark is raised at connect."""
     hub, conns = app[HUB], app[CONNECTIONS]
+    if hub.to_close:
+        ending, hub.to_close = hub.to_close, {}
+        for sid, (code, reason) in ending.items():
+            for d in hub.drain(sid):
+                conn = conns.get(sid)
+                if conn is not None and not conn.ws.closed:
+                    with contextlib.suppress(ConnectionError, RuntimeError):
+                        await conn.ws.send_bytes(d)
+            _close_soon(app, sid, code, reason)
     for sid in list(hub.with_output):
         data = hub.drain(sid)
         conn = conns.get(sid)
@@ -263,6 +279,7 @@ async def apply_reload(app: web.Application, configs: dict[str, WorldConfig], is
             text = "world file error (last good version still running):\n" + "\n".join(lines[:10])
             hub.notify_names(wid, staff_names(cfg), NoticeKind.WORLD_FILE_ERROR, text)
     catalog.issues = issues
+    app[HOSTING].load_worlds(catalog.configs.values(), time.time())
     await flush(app)
 
 
@@ -289,6 +306,9 @@ def _flush_objects(app: web.Application) -> None:
     rows = hub.drain_dirty_objects()
     if rows:
         storage.save_objects(rows)
+    if hub.removed_objects:
+        removed, hub.removed_objects = hub.removed_objects, []
+        storage.mark_removed(removed)
     if hub.visits:
         records, hub.visits = hub.visits, []
         visits = []
@@ -321,12 +341,13 @@ async def _write_behind(app: web.Application) -> AsyncIterator[None]:
 # ----- recommendations -------------------------------------------------------------------
 SUGGEST_EVERY_S = 60.0
 RETRAIN_EVERY_S = 600.0
+ITEMS_EVERY_S = 60.0
 
 
 def _build_recommender(app: web.Application) -> RecommenderService:
     cfg = app[CONFIG]
     encoder = HashingEncoder() if cfg.recommender_encoder == "hashing" else None
-    items = catalogue_items(app[CATALOG], datetime.now(UTC))
+    items = catalogue_items(app[CATALOG], app[HOSTING], datetime.now(UTC))
     svc = RecommenderService(
         items, app[STORAGE].load_signals(time.time() - cfg.retention_days * 86400), encoder=encoder
     )
@@ -342,7 +363,7 @@ def recommend_for(
         return []
     now = datetime.now(UTC)
     friends = app[STORAGE].follows_of(user_id)
-    ctx = live_context(app[HUB], user_id, friends, just_left)
+    ctx = live_context(app[HUB], app[HOSTING], user_id, friends, just_left, now.timestamp())
     recs = svc.recommend(user_id, now.timestamp(), ctx, limit)
     return [to_json(r, svc.model.catalogue, app[CATALOG]) for r in recs]
 
@@ -358,14 +379,16 @@ async def _recommender(app: web.Application) -> AsyncIterator[None]:
             log.exception("recommender failed to start; /api/recommendations will be empty")
             return
         pushed: dict[int, float] = {}
-        last_train = time.monotonic()
+        last_train = last_items = time.monotonic()
         while not stop.is_set():
             await asyncio.sleep(1.0)
             svc = app[RECS]
             assert svc is not None
+            if time.monotonic() - last_items > ITEMS_EVERY_S:  # new events, edited worlds
+                last_items = time.monotonic()
+                svc.update_items(catalogue_items(app[CATALOG], app[HOSTING], datetime.now(UTC)))
             if time.monotonic() - last_train > RETRAIN_EVERY_S:
                 last_train = time.monotonic()
-                svc.update_items(catalogue_items(app[CATALOG], datetime.now(UTC)))
                 signals = app[STORAGE].load_signals(time.time() - app[CONFIG].retention_days * 86400)
                 await asyncio.wrap_future(svc.retrain_async(signals, time.time()))
             hub = app[HUB]
@@ -389,14 +412,30 @@ async def _recommender(app: web.Application) -> AsyncIterator[None]:
         app[RECS].close()
 
 
+def _principal(request: web.Request) -> Principal | None:
+    """Who is asking: ``Authorization: Bearer <token>`` (account or guest token), or the
+    ``X-Plaza-Session`` id from WELCOME of a live connection. Never a URL parameter."""
+    auth = request.headers.get("Authorization", "")
+    hosting = request.app[HOSTING]
+    if auth.startswith("Bearer "):
+        try:
+            return hosting.identity.authenticate(auth[7:].strip(), time.time(), hosting.reserved())
+        except HostingError as e:
+            raise _http_error(web.HTTPUnauthorized, e.code, e.message) from None
+    s = _session_for(request)
+    return s.principal if s is not None else None
+
+
 def _caller(request: web.Request) -> str | None:
-    """Who is asking: the session token from WELCOME (``X-Plaza-Session``)."""
-    token = request.headers.get("X-Plaza-Session")
-    if token:
-        for s in request.app[HUB].sessions.values():
-            if s.token == token and s.user_id:
-                return s.user_id
-    return None
+    p = _principal(request)
+    if p is not None:
+        return p.key
+    s = _session_for(request)
+    return s.user_id if s is not None and s.user_id else None
+
+
+def _http_error(cls: type[web.HTTPException], error: str, message: str) -> web.HTTPException:
+    return cls(text=json.dumps({"error": error, "message": message}), content_type="application/json")
 
 
 def _session_for(request: web.Request) -> Session | None:
@@ -436,11 +475,200 @@ async def _body(request: web.Request) -> dict[str, object]:
 def _require_caller(request: web.Request) -> str:
     user = _caller(request)
     if user is None:
-        raise web.HTTPUnauthorized(
-            text='{"error": "unknown_user", "message": "send X-Plaza-Session with the session id from WELCOME"}',
-            content_type="application/json",
+        raise _http_error(
+            web.HTTPUnauthorized, "unknown_user", "send Authorization: Bearer <token> or X-Plaza-Session from WELCOME"
         )
     return user
+
+
+def _require_principal(request: web.Request) -> Principal:
+    p = _principal(request)
+    if p is None:
+        raise _http_error(web.HTTPUnauthorized, "unknown_user", "send Authorization: Bearer <token>")
+    return p
+
+
+def _str_field(body: dict[str, object], key: str) -> str:
+    v = body.get(key)
+    if not isinstance(v, str):
+        raise _http_error(web.HTTPBadRequest, "bad_field", f"{key}: expected a string")
+    return v
+
+
+_HOSTING_STATUS = {
+    "bad_credentials": 401,
+    "invalid_token": 401,
+    "token_expired": 401,
+    "sign_in_rate_limited": 429,
+    "permission_denied": 403,
+    "not_found": 404,
+    "unknown_event": 404,
+    "unknown_world": 404,
+    "user_name_taken": 409,
+    "event_full": 409,
+}
+
+
+def _hosting_response(e: HostingError) -> web.Response:
+    body: dict[str, object] = {"error": e.code, "message": e.message}
+    retry = getattr(e, "retry_after_s", None)
+    headers = {"Retry-After": str(max(1, round(retry)))} if retry else None
+    if retry:
+        body["retry_after_s"] = retry
+    return web.json_response(body, status=_HOSTING_STATUS.get(e.code, 400), headers=headers)
+
+
+async def register(request: web.Request) -> web.Response:
+    body = await _body(request)
+    h, now = request.app[HOSTING], time.time()
+    try:
+        p = h.identity.register(_str_field(body, "user"), _str_field(body, "password"), now)
+        token = h.identity.sign_in(_str_field(body, "user"), _str_field(body, "password"), request.remote or "", now)
+    except HostingError as e:
+        return _hosting_response(e)
+    return web.json_response({"user": p.account, "token": token}, status=201)
+
+
+async def sign_in(request: web.Request) -> web.Response:
+    body = await _body(request)
+    h = request.app[HOSTING]
+    try:
+        token = h.identity.sign_in(
+            _str_field(body, "user"), _str_field(body, "password"), request.remote or "", time.time()
+        )
+    except HostingError as e:
+        return _hosting_response(e)
+    return web.json_response({"user": _str_field(body, "user").lower(), "token": token})
+
+
+async def guest_token(request: web.Request) -> web.Response:
+    body = await _body(request)
+    h = request.app[HOSTING]
+    try:
+        token = h.identity.guest(_str_field(body, "name"), time.time(), h.reserved())
+    except HostingError as e:
+        return _hosting_response(e)
+    return web.json_response({"token": token})
+
+
+async def permissions(request: web.Request) -> web.Response:
+    return web.json_response(table_json())
+
+
+async def list_events(request: web.Request) -> web.Response:
+    h, now = request.app[HOSTING], time.time()
+    user = _caller(request)
+    world = request.query.get("world")
+    return web.json_response(
+        [h.events.to_client(e.key, now, user) for e, status in h.events.lobby(now) if world in (None, e.world)]
+    )
+
+
+async def create_event(request: web.Request) -> web.Response:
+    actor = _require_principal(request)
+    body = await _body(request)
+    h, now = request.app[HOSTING], time.time()
+    world = request.match_info["world"]
+    try:
+        start = datetime.fromisoformat(_str_field(body, "start")).timestamp()
+        dur = body.get("duration_minutes", 60)
+        if isinstance(dur, bool) or not isinstance(dur, int | float):
+            raise _http_error(web.HTTPBadRequest, "bad_field", "duration_minutes: expected a number")
+        tags = body.get("tags", [])
+        cap = body.get("capacity")
+        info = h.events.create(
+            world,
+            actor,
+            now,
+            title=_str_field(body, "title"),
+            start=start,
+            duration_s=float(dur) * 60,
+            description=str(body.get("description", "")),
+            tags=tuple(tags) if isinstance(tags, list) else (),
+            capacity=cap if isinstance(cap, int) and not isinstance(cap, bool) else None,
+            stage=str(body.get("stage", "main")),
+        )
+    except ValueError as e:
+        return _json_error(400, "bad_field", f"start: expected an ISO 8601 date-time with offset ({e})")
+    except HostingError as e:
+        return _hosting_response(e)
+    return web.json_response(h.events.to_client(info.key, now, actor.key), status=201)
+
+
+async def rsvp(request: web.Request) -> web.Response:
+    actor = _require_principal(request)
+    h, now = request.app[HOSTING], time.time()
+    key = request.match_info["key"]
+    try:
+        if request.method == "POST":
+            h.events.rsvp(key, actor, now)
+        else:
+            h.events.cancel_rsvp(key, actor)
+    except HostingError as e:
+        return _hosting_response(e)
+    return web.json_response(h.events.to_client(key, now, actor.key))
+
+
+async def world_reports(request: web.Request) -> web.Response:
+    actor = _require_principal(request)
+    h = request.app[HOSTING]
+    world = request.match_info["world"]
+    try:
+        rows = (
+            h.moderation.reports(world, actor)
+            if request.path.endswith("/reports")
+            else h.moderation.audit_log(world, actor)
+        )
+    except HostingError as e:
+        return _hosting_response(e)
+    return web.json_response([r.to_json() if hasattr(r, "to_json") else dataclasses.asdict(r) for r in rows])
+
+
+async def grant_role(request: web.Request) -> web.Response:
+    actor = _require_principal(request)
+    body = await _body(request)
+    h, now = request.app[HOSTING], time.time()
+    world = request.match_info["world"]
+    try:
+        if request.method == "POST":
+            h.roles.grant(world, actor, _str_field(body, "user"), _str_field(body, "role"), now)
+        else:
+            h.roles.revoke(world, actor, _str_field(body, "user"), now)
+    except HostingError as e:
+        return _hosting_response(e)
+    return web.json_response({"world": world, "grants": [dataclasses.asdict(g) for g in h.roles.grants(world)]})
+
+
+async def make_invite(request: web.Request) -> web.Response:
+    actor = _require_principal(request)
+    body = await _body(request)
+    h, now = request.app[HOSTING], time.time()
+    world = request.match_info["world"]
+    hours = body.get("hours", 24)
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24 * 90:
+        return _json_error(400, "bad_field", "hours: expected a number of hours, at most 90 days")
+    try:
+        token = h.roles.make_invite(world, now + float(hours) * 3600, actor, now)
+    except HostingError as e:
+        return _hosting_response(e)
+    return web.json_response({"world": world, "invite": token, "expires_in_hours": hours}, status=201)
+
+
+async def revoke_invite(request: web.Request) -> web.Response:
+    _require_principal(request)
+    h = request.app[HOSTING]
+    ok = h.roles.revoke_invite(request.match_info["id"], time.time())
+    return web.json_response({"revoked": ok}, status=200 if ok else 404)
+
+
+def _resolve_person(app: web.Application, name: str) -> str | None:
+    """A display name -> the user key to follow: the account of that name, else someone here now."""
+    if app[HOSTING].store.get_account(name.casefold()) is not None:
+        return Principal.for_account(name).key
+    for s in app[HUB].sessions.values():
+        if s.name.casefold() == name.casefold() and s.user_id:
+            return s.user_id
+    return None
 
 
 async def follow(request: web.Request) -> web.Response:
@@ -449,7 +677,9 @@ async def follow(request: web.Request) -> web.Response:
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         return _json_error(400, "bad_field", "name: expected the display name of the person to follow")
-    target = f"guest:{name.strip().casefold()}"
+    target = _resolve_person(request.app, name.strip())
+    if target is None:
+        return _json_error(404, "unknown_user", f"nobody called {name.strip()!r} has an account or is here now")
     app_storage = request.app[STORAGE]
     app_storage.follow(user, target, time.time(), on=request.method == "POST")
     return web.json_response({"user": user, "follows": sorted(app_storage.follows_of(user))})
@@ -483,6 +713,32 @@ async def export_me(request: web.Request) -> web.Response:
 async def delete_me(request: web.Request) -> web.Response:
     user = _require_caller(request)
     return web.json_response({"user": user, "deleted_rows": request.app[STORAGE].delete_user(user)})
+
+
+async def _hosting_duties(app: web.Application) -> AsyncIterator[None]:
+    """Event notices, attendance, gather orders, pins and the spotlit stage, twice a second;
+    the events' weekly occurrences are rolled forward daily."""
+
+    async def loop() -> None:
+        last_roll = time.monotonic()
+        while True:
+            await asyncio.sleep(0.5)
+            try:
+                if time.monotonic() - last_roll > 3600:
+                    last_roll = time.monotonic()
+                    app[HOSTING].load_worlds(app[CATALOG].configs.values(), time.time())
+                link = app[HUB].link
+                if link is not None:
+                    link.duties(now_ms())
+                await flush(app)
+            except Exception:
+                log.exception("hosting duties failed; retrying")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    app[HOSTING].close()
 
 
 async def _close_sockets(app: web.Application) -> None:
@@ -524,7 +780,18 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
     app[CONFIG] = config
     app[CATALOG] = cat
     app[STORAGE] = storage
-    app[HUB] = Hub(cat.specs, load_objects=storage.load_objects, interest=config.interest)
+    hosting = Hosting(SQLiteHostingStore(config.data_dir / "plaza.sqlite3"), chat_words=config.chat_words)
+    hosting.load_worlds(cat.configs.values(), time.time())
+    app[HOSTING] = hosting
+    app[HUB] = Hub(
+        cat.specs,
+        load_objects=storage.load_objects,
+        interest=config.interest,
+        hosting=hosting,
+        wall=wall_time,
+        load_removed=storage.removed_objects,
+    )
+    app.cleanup_ctx.append(_hosting_duties)
     app[CONNECTIONS] = {}
     app[STARTED] = time.monotonic()
     app[TICKS] = {}
@@ -541,6 +808,20 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
     app.router.add_get("/api/worlds", list_worlds)
     app.router.add_get("/api/worlds/{world}", get_world)
     app.router.add_get("/api/recommendations", recommendations)
+    app.router.add_post("/api/accounts", register)
+    app.router.add_post("/api/signin", sign_in)
+    app.router.add_post("/api/guest", guest_token)
+    app.router.add_get("/api/permissions", permissions)
+    app.router.add_get("/api/events", list_events)
+    app.router.add_post("/api/worlds/{world}/events", create_event)
+    app.router.add_post("/api/events/{key:.+}/rsvp", rsvp)
+    app.router.add_delete("/api/events/{key:.+}/rsvp", rsvp)
+    app.router.add_get("/api/worlds/{world}/reports", world_reports)
+    app.router.add_get("/api/worlds/{world}/audit", world_reports)
+    app.router.add_post("/api/worlds/{world}/roles", grant_role)
+    app.router.add_delete("/api/worlds/{world}/roles", grant_role)
+    app.router.add_post("/api/worlds/{world}/invites", make_invite)
+    app.router.add_delete("/api/invites/{id}", revoke_invite)
     app.router.add_post("/api/follow", follow)
     app.router.add_delete("/api/follow", follow)
     app.router.add_post("/api/likes", like)

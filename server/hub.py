@@ -6,23 +6,31 @@ The aiohttp layer owns the sockets and the clock and only moves bytes to and fro
 
 from __future__ import annotations
 
+import contextlib
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from server.codec import packb
 from server.errors import CloseConnection, ProtocolError
+from server.hosting import Hosting, Principal
+from server.hostlink import HostLink
 from server.interest import InterestSettings
 from server.messages import (
     Chat,
     ClientMessage,
     Grab,
     Hello,
+    Host,
+    Moderate,
     ObjectMove,
     Ping,
     Pose7,
     PoseInput,
     Release,
+    Report,
+    Rsvp,
     Teleport,
     Travel,
     decode,
@@ -82,6 +90,8 @@ class Session:
     user_id: str = ""  # who this is for signals and roles: "guest:<name>" or "user:<account>"
     visit_start_ms: int = 0
     last_left: str | None = None  # world id this session left most recently
+    principal: Principal | None = None  # set at HELLO when hosting is on
+    issued_token: str | None = None  # a fresh token to hand over in the next WELCOME
     chat_count: int = 0
 
 
@@ -92,6 +102,9 @@ class Hub:
         load_objects: LoadObjects | None = None,
         interest: InterestSettings | None = None,
         lobby: str = "lobby",
+        hosting: Hosting | None = None,
+        wall: Callable[[int], float] | None = None,
+        load_removed: Callable[[str], set[str]] | None = None,
     ) -> None:
         self.worlds = dict(worlds)
         self.instances: dict[str, list[WorldInstance]] = {w: [] for w in worlds}
@@ -102,6 +115,11 @@ class Hub:
         self.lobby = lobby
         self.with_output: set[int] = set()
         self.visits: list[VisitRecord] = []  # drained by the I/O layer into storage
+        self.to_close: dict[int, tuple[CloseCode, str]] = {}  # kicked/banned: the I/O layer closes
+        self.removed_objects: list[tuple[str, str]] = []  # (world, object id) for storage
+        self._load_removed = load_removed or (lambda world: set())
+        self.stage: dict[str, frozenset[str]] = {}  # world -> spotlit user keys and object ids
+        self.link = HostLink(self, hosting, wall or (lambda ms: ms / 1000.0)) if hosting is not None else None
 
     # ----- output ---------------------------------------------------------------------
     def emit(self, sid: int, data: bytes) -> None:
@@ -213,13 +231,20 @@ class Hub:
             case Release():
                 inst.release(s.sid, msg.entity, msg.pose, msg.velocity, now_ms)
             case Chat():
-                inst.chat(s.sid, msg.text, now_ms)
+                text = self.link.chat_text(s, inst.spec.id, msg.text, now_ms) if self.link else msg.text
+                inst.chat(s.sid, text, now_ms)
                 s.chat_count += 1
+            case Moderate() | Report() | Host() | Rsvp():
+                if self.link is None:
+                    raise ProtocolError(ErrorCode.FORBIDDEN, "hosting is disabled on this server", 0)
+                self.link.handle(s, msg, now_ms)
             case Teleport():
                 inst.teleport(s.sid, msg.target)
             case Travel():
                 if msg.world not in self.worlds:
                     raise ProtocolError(ErrorCode.UNKNOWN_WORLD, f"no world {msg.world!r}", MsgType.TRAVEL)
+                if self.link is not None:
+                    self.link.admit(s, msg.world, None, now_ms, MsgType.TRAVEL)
                 self._leave_instance(s, now_ms)
                 self._join(s, msg.world, None, msg.spawn, now_ms)
 
@@ -238,7 +263,11 @@ class Hub:
             self.error(s.sid, ErrorCode.UNKNOWN_WORLD, f"no world {msg.world!r}; worlds: {known}", MsgType.HELLO)
             raise CloseConnection(CloseCode.UNKNOWN_WORLD, f"no world {msg.world!r}"[:120])
         s.name = msg.name
-        s.user_id = f"guest:{msg.name.casefold()}"
+        if self.link is not None:
+            s.issued_token = self.link.identify(s, msg.name, msg.token, now_ms)
+            self.link.admit(s, msg.world, msg.invite, now_ms, MsgType.HELLO)
+        else:
+            s.user_id = f"guest:{msg.name.casefold()}"
         s.color = msg.color or _PALETTE[s.sid % len(_PALETTE)]
         self._join(s, msg.world, msg.instance, None, now_ms)
 
@@ -256,6 +285,9 @@ class Hub:
         index = next(i for i in range(1, len(group) + 2) if i not in used)
         spec = self.worlds[world]
         inst = WorldInstance(spec, index, self.emit, self._load_objects(world, index), self.interest)
+        for oid in self._load_removed(world):  # moderators removed these; that survives restarts
+            if oid in inst.object_ids:
+                inst.remove_object(inst.object_ids[oid])
         group.append(inst)
         group.sort(key=lambda i: i.index)
         return inst
@@ -293,7 +325,72 @@ class Hub:
             },
             "quant": {"pos_unit_m": POS_UNIT_M, "rot_scale": ROT_SCALE},
         }
+        if self.link is not None:
+            welcome.update(self.link.welcome_extras(s, world, now_ms))
+            if s.issued_token:
+                welcome["token"], s.issued_token = s.issued_token, None
         self.emit(s.sid, packb([MsgType.WELCOME, welcome]))
+
+    # ----- moderation and hosting effects ---------------------------------------------------
+    def close(self, sid: int, code: CloseCode, reason: str, now_ms: int = 0) -> None:
+        """End a session (kick, ban): gone from its world now; the I/O layer closes the socket."""
+        s = self.sessions.get(sid)
+        if s is not None and s.instance is not None:
+            self._leave_instance(s, now_ms)
+        self.to_close[sid] = (code, reason)
+
+    def remove_object(self, world: str, oid: str) -> None:
+        for inst in self.instances.get(world, []):
+            eid = inst.object_ids.get(oid)
+            if eid is not None:
+                inst.remove_object(eid)
+        self.removed_objects.append((world, oid))
+
+    def gather(self, world: str, stage: str) -> None:
+        """Move everyone in every instance of ``world`` to the stage, spread around it."""
+        for inst in self.instances.get(world, []):
+            sp = inst.spec.spawn(stage)
+            for k, sid in enumerate(list(inst.members)):
+                ang = k * 2.399963  # golden angle: no two people land on one spot
+                r = 0.8 + 0.35 * math.sqrt(k)
+                target = (sp.position[0] + r * math.cos(ang), sp.position[1], sp.position[2] + r * math.sin(ang))
+                with contextlib.suppress(ProtocolError):
+                    inst.teleport(sid, target)
+
+    def set_stage(self, world: str, ids: frozenset[str]) -> None:
+        if ids or world in self.stage:
+            self.stage[world] = ids
+        if not ids:
+            self.stage.pop(world, None)
+            for inst in self.instances.get(world, []):
+                inst.set_stage(frozenset(), frozenset(), {})
+
+    def _sync_stage(self, world: str) -> None:
+        """Spotlit people and objects: always visible everywhere in the world, and replicated
+        read-only into every other instance so an overflow audience sees the same show."""
+        ids = self.stage.get(world)
+        group = self.instances.get(world, [])
+        if not ids or not group:
+            return
+        performers: dict[str, tuple[WorldInstance, int]] = {}  # user key -> (instance, slot)
+        for inst in group:
+            for sid, m in inst.members.items():
+                sess = self.sessions.get(sid)
+                if sess is not None and sess.user_id in ids:
+                    performers[sess.user_id] = (inst, m.slot)
+        source = next(iter(performers.values()))[0] if performers else group[0]
+        for inst in group:
+            mirrors = {}
+            for key, (src, slot) in performers.items():
+                if src is not inst:
+                    mirrors[key] = (src.pose[slot].copy(), int(src.ts[slot]), dict(src.info_of(slot)))
+            own = frozenset(
+                m.slot
+                for sid, m in inst.members.items()
+                if self.sessions.get(sid) and self.sessions[sid].user_id in ids
+            )
+            oids = frozenset(o for o in ids if o in inst.object_ids)
+            inst.set_stage(oids, own, mirrors, None if inst is source else source)
 
     # ----- live reload ------------------------------------------------------------------
     def add_world(self, spec: WorldSpec) -> None:
@@ -330,19 +427,25 @@ class Hub:
         return stranded
 
     def notify_names(self, world: str, names: set[str], kind: NoticeKind, text: str) -> int:
-        """NOTICE to the sessions in ``world`` whose display name is in ``names`` (case-insensitive)."""
+        """NOTICE to the sessions in ``world`` signed in as one of ``names`` (user names; without
+        hosting, display names)."""
         wanted = {n.casefold() for n in names}
         sent = 0
         for inst in self.instances.get(world, []):
             for sid in inst.members:
                 s = self.sessions.get(sid)
-                if s is not None and s.name.casefold() in wanted:
+                if s is None:
+                    continue
+                who = s.principal.account if s.principal is not None else s.name
+                if who is not None and who.casefold() in wanted:
                     self.emit(sid, packb([MsgType.NOTICE, int(kind), text]))
                     sent += 1
         return sent
 
     # ----- ticking ----------------------------------------------------------------------
     def tick(self, world: str, now_ms: int, skip: set[int] | frozenset[int] = frozenset()) -> None:
+        if world in self.stage:
+            self._sync_stage(world)
         for inst in self.instances.get(world, []):
             if inst.population == 0 and not inst._flight:
                 continue

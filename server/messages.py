@@ -14,7 +14,7 @@ import msgpack
 
 from server.codec import unpackb
 from server.errors import ProtocolError
-from server.protocol import MAX_CHAT_CHARS, MAX_NAME_CHARS, ErrorCode, MsgType
+from server.protocol import MAX_CHAT_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, ErrorCode, MsgType
 
 Vec3 = tuple[float, float, float]
 Pose7 = tuple[float, float, float, float, float, float, float]
@@ -28,6 +28,7 @@ class Hello:
     token: str | None
     instance: str | None
     color: str | None
+    invite: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,40 @@ class Travel:
     spawn: str | None
 
 
-ClientMessage = Hello | PoseInput | Grab | ObjectMove | Release | Chat | Ping | Teleport | Travel
+@dataclass(frozen=True, slots=True)
+class Moderate:
+    action: str
+    target: int  # entity id of the avatar or object acted on; 0 for world-wide actions
+    reason: str
+    duration_s: float | None
+    user: str | None = None  # a user key ("a:name" / "g:id") for someone not here (allow, unban)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    target: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    event: str
+    action: str
+    args: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Rsvp:
+    event: str
+    going: bool
+
+
+MODERATE_ACTIONS = ("kick", "allow", "mute", "unmute", "ban", "unban", "remove_object", "lock", "unlock")
+HOST_ACTIONS = ("start", "end", "spotlight", "gather", "mute_chat", "pin")
+
+ClientMessage = (
+    Hello | PoseInput | Grab | ObjectMove | Release | Chat | Ping | Teleport | Travel | Moderate | Report | Host | Rsvp
+)
 
 
 def _bad(msg_type: int, text: str) -> ProtocolError:
@@ -147,7 +181,7 @@ def _fields(msg: list[object], n: int, t: MsgType) -> list[object]:
     return msg[1:]
 
 
-_HELLO_KEYS = {"v", "name", "world", "token", "instance", "color"}
+_HELLO_KEYS = {"v", "name", "world", "token", "instance", "color", "invite"}
 
 
 def _hello(msg: list[object]) -> Hello:
@@ -172,6 +206,7 @@ def _hello(msg: list[object]) -> Hello:
         token=_opt_str(body, "token", int(t), 4096),
         instance=_opt_str(body, "instance", int(t), 64),
         color=_opt_str(body, "color", int(t), 16),
+        invite=_opt_str(body, "invite", int(t), 4096),
     )
 
 
@@ -241,6 +276,39 @@ def decode(data: bytes) -> ClientMessage:
                 _str(world, ti, "travel.world", 64),
                 None if spawn is None else _str(spawn, ti, "travel.spawn", 64),
             )
+        case MsgType.MODERATE:
+            action, target, opts = _fields(msg, 3, t)
+            if action not in MODERATE_ACTIONS:
+                raise _bad(ti, f"moderate.action: expected one of {', '.join(MODERATE_ACTIONS)}, got {action!r}")
+            if not isinstance(opts, dict):
+                raise _bad(ti, "moderate.options: expected a map")
+            reason = opts.get("reason", "")
+            dur = opts.get("duration_s")
+            user = opts.get("user")
+            return Moderate(
+                str(action),
+                _int(target, ti, "moderate.target", 0, 2**31),
+                "" if reason is None else _str(reason, ti, "moderate.reason", MAX_REASON_CHARS, allow_empty=True),
+                None if dur is None else _number(dur, ti, "moderate.duration_s"),
+                None if user is None else _str(user, ti, "moderate.user", 64),
+            )
+        case MsgType.REPORT:
+            target, reason = _fields(msg, 2, t)
+            return Report(
+                _int(target, ti, "report.target", 1, 2**31), _str(reason, ti, "report.reason", MAX_REASON_CHARS)
+            )
+        case MsgType.HOST:
+            ev, action, args = _fields(msg, 3, t)
+            if action not in HOST_ACTIONS:
+                raise _bad(ti, f"host.action: expected one of {', '.join(HOST_ACTIONS)}, got {action!r}")
+            if not isinstance(args, dict):
+                raise _bad(ti, "host.args: expected a map")
+            return Host(_str(ev, ti, "host.event", 200), str(action), args)
+        case MsgType.RSVP:
+            ev, going = _fields(msg, 2, t)
+            if not isinstance(going, bool):
+                raise _bad(ti, "rsvp.going: expected true or false")
+            return Rsvp(_str(ev, ti, "rsvp.event", 200), going)
         case _:
             # Server -> client types sent by a client.
             raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{t.name} is a server-to-client message", ti)

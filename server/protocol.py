@@ -16,6 +16,7 @@ SUPPORTED_VERSIONS = (1,)
 MAX_FRAME_BYTES = 16 * 1024  # larger frames close the socket with 1009 (RFC 6455 "too big")
 MAX_NAME_CHARS = 32
 MAX_CHAT_CHARS = 500
+MAX_REASON_CHARS = 500
 RATE_LIMIT_PER_S = 120.0  # sustained messages/s per client (token bucket)
 RATE_LIMIT_BURST = 240.0  # bucket size
 FLOOD_CLOSE_AFTER = 200  # messages dropped for rate in a row before the socket is closed
@@ -43,6 +44,10 @@ class MsgType(IntEnum):
     PING = 7
     TELEPORT = 8
     TRAVEL = 9
+    MODERATE = 10
+    REPORT = 11
+    HOST = 12
+    RSVP = 13
     # server -> client
     WELCOME = 64
     STATE = 65
@@ -95,6 +100,8 @@ class CloseCode(IntEnum):
     KICKED = 4007
     NOT_BINARY = 4008
     PROTOCOL_ERROR = 4009  # too many malformed messages
+    UNAUTHORIZED = 4010  # bad or expired token, or a display name that belongs to an account
+    REFUSED = 4011  # banned, kicked (not yet allowed back), world locked or private
 
 
 class EntityKind(IntEnum):
@@ -143,3 +150,6 @@ class NoticeKind(IntEnum):
     INFO = 1
     WORLD_RELOADED = 2
     WORLD_FILE_ERROR = 3  # sent to owners and moderators only
+    MODERATION = 4  # something a moderator did that concerns you (muted, report received...)
+    EVENT = 5  # an event you RSVP'd to starts (data: event, world, title) / went live / ended
+    PINNED = 6  # the host pinned a message (empty text: unpinned)

@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS object_state (
     qx REAL NOT NULL, qy REAL NOT NULL, qz REAL NOT NULL, qw REAL NOT NULL,
     PRIMARY KEY (world, instance, object)
 );
+CREATE TABLE IF NOT EXISTS removed_objects (
+    world TEXT NOT NULL, object TEXT NOT NULL, PRIMARY KEY (world, object)
+);
 -- Recommender signals (never chat content). Times are Unix seconds.
 CREATE TABLE IF NOT EXISTS visits (
     user TEXT NOT NULL, world TEXT NOT NULL, instance TEXT NOT NULL,
@@ -72,6 +75,10 @@ class Storage(Protocol):
     def save_objects(self, rows: list[ObjectRow]) -> None: ...
 
     def reset_objects(self, world: str, object_ids: list[str]) -> None: ...
+
+    def mark_removed(self, rows: list[tuple[str, str]]) -> None: ...
+
+    def removed_objects(self, world: str) -> set[str]: ...
 
     def close(self) -> None: ...
 
@@ -217,6 +224,17 @@ class SQLiteStorage:
             n = self._db.execute("DELETE FROM visits WHERE end_ts < ?", (ts,)).rowcount
             n += self._db.execute("DELETE FROM likes WHERE ts < ?", (ts,)).rowcount
         return n
+
+    def mark_removed(self, rows: list[tuple[str, str]]) -> None:
+        """Objects a moderator removed stay removed across restarts (world, object id)."""
+        if rows:
+            with self._lock:
+                self._db.executemany("INSERT OR IGNORE INTO removed_objects VALUES (?,?)", rows)
+
+    def removed_objects(self, world: str) -> set[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT object FROM removed_objects WHERE world = ?", (world,)).fetchall()
+        return {r[0] for r in rows}
 
     def close(self) -> None:
         with self._lock:

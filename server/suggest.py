@@ -5,45 +5,32 @@ Pure functions over the catalog, the hub and stored signals; the aiohttp layer c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from server.catalog import Catalog
+from server.hosting import Hosting
 from server.hub import Hub
 from server.recommend import Catalogue, Context, Item, Recommendation, event, space
 
-EVENT_HORIZON_DAYS = 14
 
-
-def event_item_id(world: str, event_id: str, start: datetime) -> str:
-    """One item per occurrence: attendance and RSVPs refer to a concrete start time."""
-    return f"{world}/{event_id}@{start.astimezone(UTC).strftime('%Y-%m-%dT%H:%MZ')}"
-
-
-def catalogue_items(catalog: Catalog, now: datetime) -> list[Item]:
+def catalogue_items(catalog: Catalog, hosting: Hosting, now: datetime) -> list[Item]:
+    """Listed worlds as spaces, and every upcoming event occurrence (world files and owners')."""
+    listed = set(catalog.listed())
     items: list[Item] = []
-    for wid in catalog.listed():
+    for wid in sorted(listed):
         cfg = catalog.configs.get(wid)
-        if cfg is None:
-            continue
-        items.append(space(wid, cfg.name, cfg.description, cfg.tags, cfg.capacity))
-        for ev in cfg.events:
-            for occ in ev.occurrences(now, now + timedelta(days=EVENT_HORIZON_DAYS)):
-                items.append(
-                    event(
-                        event_item_id(wid, ev.id, occ.start),
-                        wid,
-                        ev.title,
-                        occ.start.timestamp(),
-                        (occ.end - occ.start).total_seconds(),
-                        ev.description,
-                        ev.tags,
-                        ev.capacity,
-                    )
-                )
+        if cfg is not None:
+            items.append(space(wid, cfg.name, cfg.description, cfg.tags, cfg.capacity))
+    ts = now.timestamp()
+    for e in hosting.events.events():
+        if e.world in listed and e.end > ts:
+            items.append(event(e.key, e.world, e.title, e.start, e.end - e.start, e.description, e.tags, e.capacity))
     return items
 
 
-def live_context(hub: Hub, user_id: str, friends: set[str], just_left: str | None) -> Context:
+def live_context(
+    hub: Hub, hosting: Hosting, user_id: str, friends: set[str], just_left: str | None, now: float
+) -> Context:
     occupancy: dict[str, int] = {}
     present: dict[str, list[str]] = {}
     for wid, group in hub.instances.items():
@@ -53,7 +40,14 @@ def live_context(hub: Hub, user_id: str, friends: set[str], just_left: str | Non
                 s = hub.sessions.get(sid)
                 if s is not None and s.user_id in friends and s.user_id != user_id:
                     present.setdefault(wid, []).append(s.user_id)
-    return Context(occupancy=occupancy, friends_present=present, just_left=just_left)
+    attending: dict[str, list[str]] = {}
+    if friends:
+        for e in hosting.events.events():
+            if e.end > now:
+                going = [u for u in hosting.events.rsvps(e.key) if u in friends]
+                if going:
+                    attending[e.key] = going
+    return Context(occupancy=occupancy, friends_present=present, friends_attending=attending, just_left=just_left)
 
 
 def to_json(rec: Recommendation, items: Catalogue, catalog: Catalog) -> dict[str, object]:

@@ -160,6 +160,8 @@ class WorldInstance:
         self._flight: dict[int, np.ndarray] = {}  # eid -> velocity (3,)
         self._flight_ms: dict[int, int] = {}
         self.dirty_objects: set[str] = set()
+        self._mirrors: dict[str, int] = {}  # performer key -> stand-in avatar slot
+        self.readonly: frozenset[str] = frozenset()  # spotlit objects mirrored from another instance
         saved = saved_objects or {}
         for obj in spec.objects:
             self._add_object(obj, saved.get(obj.id))
@@ -230,7 +232,7 @@ class WorldInstance:
         self._info[slot] = {"oid": obj.id}
         self._requantize(slot)
 
-    def _remove_object(self, eid: int) -> None:
+    def remove_object(self, eid: int) -> None:
         slot = self.slot_of.get(eid)
         obj = self._object_spec.pop(eid, None)
         if slot is None or obj is None:
@@ -252,7 +254,7 @@ class WorldInstance:
         """
         new = {o.id: o for o in spec.objects}
         for oid in [o for o in self.object_ids if o not in new or o in changed]:
-            self._remove_object(self.object_ids[oid])
+            self.remove_object(self.object_ids[oid])
         self.spec = spec
         for oid, obj in new.items():
             eid = self.object_ids.get(oid)
@@ -264,6 +266,52 @@ class WorldInstance:
         msg = packb([MsgType.WORLD_UPDATE, spec.description, self.object_ids])
         for m in self.members.values():
             self._emit(m.sid, msg)
+
+    # ----- the spotlit stage -----------------------------------------------------------------
+    def info_of(self, slot: int) -> dict[str, object]:
+        return self._info.get(slot, {})
+
+    def set_stage(
+        self,
+        oids: frozenset[str],
+        own_slots: frozenset[int],
+        mirrors: dict[str, tuple[np.ndarray, int, dict[str, object]]],
+        source: WorldInstance | None = None,
+    ) -> None:
+        """Spotlight: these objects and avatars are visible to everyone regardless of distance.
+
+        ``mirrors`` are performers who stand in another instance of this world: each gets a
+        read-only stand-in avatar here that follows them. With a ``source`` instance, the
+        spotlit objects copy their pose from it and cannot be grabbed here.
+        """
+        self.always_visible[:] = False
+        for eid, obj in self._object_spec.items():
+            slot = self.slot_of.get(eid)
+            if slot is not None:
+                self.always_visible[slot] = obj.always_visible or obj.id in oids
+        for slot in own_slots:
+            self.always_visible[slot] = True
+        for key in [k for k in self._mirrors if k not in mirrors]:
+            self._free_slot(self._mirrors.pop(key))
+        for key, (pose, ts, info) in mirrors.items():
+            slot = self._mirrors.get(key)
+            if slot is None:
+                slot, _ = self._alloc_slot(EntityKind.AVATAR)
+                self._mirrors[key] = slot
+                self._info[slot] = {**info, "mirror": True}
+                self.pose[slot] = pose
+                self._requantize(slot)
+            self.pose[slot] = pose
+            self.ts[slot] = ts
+            self.always_visible[slot] = True
+        self.readonly = frozenset()
+        if source is not None and source is not self:
+            self.readonly = oids
+            for oid in oids:
+                here, there = self.object_ids.get(oid), source.object_ids.get(oid)
+                if here is not None and there is not None:
+                    self.pose[self.slot_of[here], :7] = source.pose[source.slot_of[there], :7]
+                    self.holder[self.slot_of[here]] = 0
 
     # ----- membership ---------------------------------------------------------------
     @property
@@ -407,6 +455,9 @@ class WorldInstance:
         slot = self._object_slot(eid, t)
         if not self._object_spec[eid].grabbable:
             self._emit(sid, packb([MsgType.GRAB_RESULT, eid, False, ErrorCode.NOT_GRABBABLE]))
+            return
+        if self._object_spec[eid].id in self.readonly:
+            self._emit(sid, packb([MsgType.GRAB_RESULT, eid, False, ErrorCode.FORBIDDEN]))
             return
         holder = int(self.holder[slot])
         if holder not in (0, m.eid):

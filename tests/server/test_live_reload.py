@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from server.protocol import MsgType, NoticeKind
-from tests.server.test_server import IDENT, Client, join
+from tests.server.test_server import IDENT, Client, account, join
 from tests.serverproc import ServerProcess, free_port
 
 LOBBY = """
@@ -78,7 +78,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def test_an_edit_updates_everyone_inside_and_keeps_moved_objects(
     live_server: ServerProcess, worlds: Path, http: aiohttp.ClientSession
 ) -> None:
-    olga = await join(http, live_server, "olga", "room")
+    olga = await join(http, live_server, "olga", "room", await account(http, live_server, "olga"))
     cup = olga.welcome["objects"]["cup"]
     await olga.pose(olga.spawn_head())
     await olga.send([MsgType.GRAB, cup])
@@ -104,7 +104,7 @@ async def test_an_edit_updates_everyone_inside_and_keeps_moved_objects(
 async def test_a_broken_save_keeps_the_last_good_world_and_tells_the_owner(
     live_server: ServerProcess, worlds: Path, http: aiohttp.ClientSession
 ) -> None:
-    olga = await join(http, live_server, "olga", "room")
+    olga = await join(http, live_server, "olga", "room", await account(http, live_server, "olga"))
     guest = await join(http, live_server, "guest", "room")
     (worlds / "room.toml").write_text(ROOM.replace("COLOR", "#ffffff").replace('shape = "sphere"', 'shape = "spehre"'))
     notice = await olga.until(lambda m: m[0] == MsgType.NOTICE, timeout=3.0)

@@ -27,7 +27,7 @@ async def test_visits_are_logged_exported_and_deleted(server: ServerProcess, htt
     await asyncio.sleep(1.5)  # write-behind flush
     async with http.get(server.url + "/api/me/export", headers=headers) as r:
         data = await r.json()
-    assert data["user"] == "guest:ada"
+    assert data["user"] == welcome[1]["user"] and data["user"].startswith("g:")  # a guest id, not the name
     assert [v["world"] for v in data["visits"]] == ["gallery"]
     assert "chat" not in str(data["visits"][0]).replace("chat_count", "")  # counts, never content
     async with http.delete(server.url + "/api/me/data", headers=headers) as r:
@@ -49,7 +49,7 @@ async def test_recommendations_have_reasons_and_skip_where_you_just_were(
         if body["items"]:
             break
         await asyncio.sleep(0.2)
-    assert body["user"] == "guest:ada"
+    assert body["user"] == welcome[1]["user"]
     items = body["items"]
     assert 1 <= len(items) <= 8
     assert all(i["reason"] and i["kind"] in ("space", "event") and i["components"] for i in items)
@@ -63,9 +63,12 @@ async def test_follow_and_like_need_a_known_caller(server: ServerProcess, http: 
     async with http.post(server.url + "/api/follow", json={"name": "Bo"}) as r:
         assert r.status == 401 and (await r.json())["error"] == "unknown_user"
     ada = await join(http, server, "Ada")
+    bo = await join(http, server, "Bo")
     headers = {"X-Plaza-Session": ada.welcome["session"]}
+    async with http.post(server.url + "/api/follow", json={"name": "Nobody"}, headers=headers) as r:
+        assert r.status == 404
     async with http.post(server.url + "/api/follow", json={"name": "Bo"}, headers=headers) as r:
-        assert (await r.json())["follows"] == ["guest:bo"]
+        assert (await r.json())["follows"] == [bo.welcome["user"]]
     async with http.post(server.url + "/api/follow", data=b"{nope", headers=headers) as r:
         assert r.status == 400 and (await r.json())["error"] == "bad_json"
     async with http.post(server.url + "/api/likes", json={"item": "gallery"}, headers=headers) as r:
@@ -74,4 +77,4 @@ async def test_follow_and_like_need_a_known_caller(server: ServerProcess, http: 
         assert r.status == 400
     async with http.get(server.url + "/api/me/export", headers=headers) as r:
         data = await r.json()
-    assert data["follows"] == ["guest:bo"] and data["likes"][0]["item"] == "gallery"
+    assert data["follows"] == [bo.welcome["user"]] and data["likes"][0]["item"] == "gallery"
