@@ -419,7 +419,8 @@ class Hub:
                 s.instance = None
                 if self.lobby in self.worlds:
                     self.emit(
-                        sid, packb([MsgType.NOTICE, NoticeKind.INFO, f"{world} was closed; welcome back to the lobby"])
+                        sid,
+                        packb([MsgType.NOTICE, NoticeKind.INFO, f"{world} was closed; welcome back to the lobby", {}]),
                     )
                     self._join(s, self.lobby, None, None, now_ms)
                 else:
@@ -438,7 +439,7 @@ class Hub:
                     continue
                 who = s.principal.account if s.principal is not None else s.name
                 if who is not None and who.casefold() in wanted:
-                    self.emit(sid, packb([MsgType.NOTICE, int(kind), text]))
+                    self.emit(sid, packb([MsgType.NOTICE, int(kind), text, {}]))
                     sent += 1
         return sent
 
