@@ -20,6 +20,7 @@ from pathlib import Path
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from server.assets import GEN_URL_PREFIX, AssetService, Pending, fill_placeholder, placeholders
 from server.catalog import Catalog, load_catalog, spec_from_config, staff_names
 from server.codec import packb
 from server.errors import CloseConnection
@@ -32,6 +33,7 @@ from server.protocol import (
     SLOW_CLIENT_BUFFER_BYTES,
     SLOW_CLIENT_CLOSE_S,
     CloseCode,
+    ErrorCode,
     MsgType,
     NoticeKind,
 )
@@ -39,6 +41,7 @@ from server.recommend import HashingEncoder, RecommenderService
 from server.recommend.signals import Visit
 from server.storage import SQLiteStorage, Storage
 from server.suggest import catalogue_items, live_context, to_json
+from server.world import ObjectSpec
 from server.worldconfig import ValidationIssue, WorldConfig, diff_worlds, watch_worlds
 
 log = logging.getLogger("plaza")
@@ -64,6 +67,7 @@ class ServerConfig:
     recommender_encoder: str = "minilm"  # or "hashing": no model load (tests)
     retention_days: float = 180.0  # signals older than this are neither used nor kept
     chat_words: tuple[str, ...] = ()  # words the chat filter masks
+    generate_placeholders: bool = True  # generate world files' `generate = "..."` objects at start
 
 
 def now_ms() -> int:
@@ -84,6 +88,7 @@ HUB = web.AppKey("hub", Hub)
 STORAGE = web.AppKey("storage", Storage)
 CONNECTIONS = web.AppKey("connections", dict[int, Connection])
 STARTED = web.AppKey("started", float)
+ASSETS = web.AppKey("assets", AssetService)
 HOSTING = web.AppKey("hosting", Hosting)
 RECS = web.AppKey("recs", RecommenderService | None)
 TICKS = web.AppKey("ticks", dict[str, asyncio.Task[None]])
@@ -741,6 +746,106 @@ async def _hosting_duties(app: web.Application) -> AsyncIterator[None]:
     app[HOSTING].close()
 
 
+# ----- generated assets ------------------------------------------------------------------
+async def _assets(app: web.Application) -> AsyncIterator[None]:
+    """Chat-command requests and world placeholders -> jobs -> objects in worlds."""
+    svc = app[ASSETS]
+
+    async def submit_placeholders() -> None:
+        for wid, spec in list(app[CATALOG].specs.items()):
+            for oid, prompt, pos in placeholders(spec.description):
+                try:
+                    await asyncio.to_thread(
+                        svc.submit, prompt, 0, f"world:{wid}", Pending("placeholder", wid, object_id=oid, position=pos)
+                    )
+                except Exception as e:  # unavailable or a bad prompt in a file: keep the stand-in
+                    log.warning("placeholder %s/%s not generated: %s", wid, oid, e)
+                    return
+
+    async def loop() -> None:
+        if app[CONFIG].generate_placeholders:
+            await submit_placeholders()
+        hub = app[HUB]
+        n = 0
+        while True:
+            await asyncio.sleep(0.25)
+            requests, hub.generate_requests = hub.generate_requests, []
+            for sid, user, world, instance, prompt, pos in requests:
+                try:
+                    job = await asyncio.to_thread(
+                        svc.submit, prompt, n, user, Pending("spawn", world, instance, position=pos, requester=sid)
+                    )
+                    n += 1
+                    hub.emit(
+                        sid, packb([MsgType.NOTICE, int(NoticeKind.INFO), f"generating “{prompt}”…", {"job": job}])
+                    )
+                except Exception as e:
+                    hub.error(sid, ErrorCode.FORBIDDEN, str(e), MsgType.CHAT)
+            for pending, st in svc.finished():
+                url = st.get("url")
+                if pending.kind == "spawn":
+                    if url:
+                        oid = f"gen-{st['job']}"
+                        obj = ObjectSpec(oid, pending.position, grabbable=True)
+                        hub.spawn_object(pending.world, pending.instance, obj, {"model": url, "label": st["prompt"]})
+                    text = (
+                        f"“{st['prompt']}” is here"
+                        if url
+                        else f"could not generate “{st['prompt']}”: {st.get('error')}"
+                    )
+                    hub.emit(pending.requester, packb([MsgType.NOTICE, int(NoticeKind.INFO), text, st]))
+                else:
+                    spec = app[CATALOG].specs.get(pending.world)
+                    if spec is not None:
+                        fill_placeholder(spec.description, pending.object_id, url, st.get("error"))  # type: ignore[arg-type]
+                        hub.update_world(spec, set())  # same objects, new look: a WORLD_UPDATE
+            await flush(app)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    svc.close()
+
+
+async def submit_asset(request: web.Request) -> web.Response:
+    user = _caller(request) or f"ip:{request.remote}"
+    body = await _body(request)
+    prompt = body.get("prompt")
+    seed = body.get("seed", 0)
+    if not isinstance(prompt, str):
+        return _json_error(400, "bad_field", "prompt: expected a string")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        return _json_error(400, "bad_field", "seed: expected an integer")
+    try:
+        job = await asyncio.to_thread(request.app[ASSETS].submit, prompt, seed, user, None)
+    except RuntimeError as e:
+        return _json_error(503, "unavailable", str(e))
+    except Exception as e:  # genmodels' PromptError / RateLimited / QueueFull: user-facing messages
+        status = 429 if type(e).__name__ in ("RateLimited", "QueueFull") else 400
+        return _json_error(status, type(e).__name__.lower(), str(e))
+    return web.json_response({"job": job, "status_url": f"/api/assets/jobs/{job}"}, status=202)
+
+
+async def asset_job(request: web.Request) -> web.Response:
+    try:
+        return web.json_response(request.app[ASSETS].status(request.match_info["id"]))
+    except KeyError:
+        return _json_error(404, "unknown_job", "no such job")
+    except RuntimeError as e:
+        return _json_error(503, "unavailable", str(e))
+
+
+async def asset_file(request: web.Request) -> web.StreamResponse:
+    path = request.app[ASSETS].file(request.match_info["key"])
+    if path is None:
+        return _json_error(404, "unknown_asset", "no such asset")
+    # The key hashes (prompt, seed, model version): the bytes behind a URL never change.
+    return web.FileResponse(
+        path, headers={"Cache-Control": "public, max-age=31536000, immutable", "Content-Type": "model/gltf-binary"}
+    )
+
+
 async def _close_sockets(app: web.Application) -> None:
     for conn in list(app[CONNECTIONS].values()):
         with contextlib.suppress(Exception):
@@ -792,6 +897,8 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
         load_removed=storage.removed_objects,
     )
     app.cleanup_ctx.append(_hosting_duties)
+    app[ASSETS] = AssetService(config.data_dir / "assets")
+    app.cleanup_ctx.append(_assets)
     app[CONNECTIONS] = {}
     app[STARTED] = time.monotonic()
     app[TICKS] = {}
@@ -808,6 +915,9 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
     app.router.add_get("/api/worlds", list_worlds)
     app.router.add_get("/api/worlds/{world}", get_world)
     app.router.add_get("/api/recommendations", recommendations)
+    app.router.add_post("/api/assets", submit_asset)
+    app.router.add_get("/api/assets/jobs/{id}", asset_job)
+    app.router.add_get(GEN_URL_PREFIX + "{key}.glb", asset_file)
     app.router.add_post("/api/accounts", register)
     app.router.add_post("/api/signin", sign_in)
     app.router.add_post("/api/guest", guest_token)

@@ -27,6 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
         recommender=not args.no_recommender,
         recommender_encoder=args.recommender_encoder,
         chat_words=tuple(w.strip() for w in args.chat_words.split(",") if w.strip()),
+        generate_placeholders=not args.no_generate,
     )
     app = create_app(config)
     print(f"Plaza on http://{config.host}:{config.port}/  (data: {config.data_dir})", flush=True)
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--socket-sndbuf", type=int, default=64 * 1024, help=argparse.SUPPRESS)
     s.add_argument("--no-recommender", action="store_true", help="do not load or serve recommendations")
     s.add_argument("--chat-words", default="", help="comma-separated words the chat filter masks")
+    s.add_argument("--no-generate", action="store_true", help="leave world files' generated objects as stand-ins")
     s.add_argument(
         "--recommender-encoder",
         choices=["minilm", "hashing"],

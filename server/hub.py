@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from server.codec import packb
 from server.errors import CloseConnection, ProtocolError
 from server.hosting import Hosting, Principal
+from server.hosting.permissions import allowed
 from server.hostlink import HostLink
 from server.interest import InterestSettings
 from server.messages import (
@@ -53,7 +54,9 @@ from server.protocol import (
     MsgType,
     NoticeKind,
 )
-from server.world import WorldInstance, WorldSpec
+from server.world import ObjectSpec, WorldInstance, WorldSpec
+
+GENERATE_COMMAND = "/generate "
 
 LoadObjects = Callable[[str, int], dict[str, Pose7]]
 MAX_ERRORS_IN_A_ROW = 50
@@ -119,6 +122,9 @@ class Hub:
         self.removed_objects: list[tuple[str, str]] = []  # (world, object id) for storage
         self._load_removed = load_removed or (lambda world: set())
         self.stage: dict[str, frozenset[str]] = {}  # world -> spotlit user keys and object ids
+        # (session, user, world, instance, prompt, position) from the chat command; the I/O
+        # layer submits them to the asset service.
+        self.generate_requests: list[tuple[int, str, str, str, str, tuple[float, float, float]]] = []
         self.link = HostLink(self, hosting, wall or (lambda ms: ms / 1000.0)) if hosting is not None else None
 
     # ----- output ---------------------------------------------------------------------
@@ -230,6 +236,8 @@ class Hub:
                 inst.move_object(s.sid, msg.entity, msg.pose)
             case Release():
                 inst.release(s.sid, msg.entity, msg.pose, msg.velocity, now_ms)
+            case Chat() if msg.text.startswith(GENERATE_COMMAND):
+                self._generate_command(s, inst, msg.text[len(GENERATE_COMMAND) :].strip())
             case Chat():
                 text = self.link.chat_text(s, inst.spec.id, msg.text, now_ms) if self.link else msg.text
                 inst.chat(s.sid, text, now_ms)
@@ -330,6 +338,26 @@ class Hub:
             if s.issued_token:
                 welcome["token"], s.issued_token = s.issued_token, None
         self.emit(s.sid, packb([MsgType.WELCOME, welcome]))
+
+    # ----- generated objects ---------------------------------------------------------------
+    def _generate_command(self, s: Session, inst: WorldInstance, prompt: str) -> None:
+        if self.link is not None and not allowed(self.link.role(s, inst.spec.id), "generate_object"):
+            raise ProtocolError(ErrorCode.FORBIDDEN, "your role here cannot generate objects; sign in", MsgType.CHAT)
+        if not prompt:
+            raise ProtocolError(ErrorCode.BAD_FIELD, f"usage: {GENERATE_COMMAND}a mossy boulder", MsgType.CHAT)
+        head = inst.pose[inst.members[s.sid].slot]
+        yaw = 2 * math.atan2(head[4], head[6])  # heading of the head about y (forward is -z)
+        lo, hi = inst.spec.bounds_min, inst.spec.bounds_max
+        x = min(max(head[0] - 1.5 * math.sin(yaw), lo[0]), hi[0])
+        z = min(max(head[2] - 1.5 * math.cos(yaw), lo[2]), hi[2])
+        pos = (float(x), max(float(lo[1]), 0.0) + 0.5, float(z))
+        self.generate_requests.append((s.sid, s.user_id, inst.spec.id, inst.key, prompt, pos))
+
+    def spawn_object(self, world: str, instance: str, obj: ObjectSpec, info: dict[str, object]) -> int | None:
+        for inst in self.instances.get(world, []):
+            if inst.key == instance:
+                return inst.spawn_object(obj, info)
+        return None
 
     # ----- moderation and hosting effects ---------------------------------------------------
     def close(self, sid: int, code: CloseCode, reason: str, now_ms: int = 0) -> None:

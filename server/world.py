@@ -232,6 +232,14 @@ class WorldInstance:
         self._info[slot] = {"oid": obj.id}
         self._requantize(slot)
 
+    def spawn_object(self, obj: ObjectSpec, info: dict[str, object]) -> int:
+        """A new shared object at run time (a generated asset): everyone in view gets an enter
+        carrying ``info`` (e.g. the model URL), since it is not in the world file."""
+        self._add_object(obj, None)
+        eid = self.object_ids[obj.id]
+        self._info[self.slot_of[eid]].update(info)
+        return eid
+
     def remove_object(self, eid: int) -> None:
         slot = self.slot_of.get(eid)
         obj = self._object_spec.pop(eid, None)

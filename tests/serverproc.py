@@ -28,6 +28,7 @@ class ServerProcess:
     worlds_dir: Path
     proc: subprocess.Popen[bytes] | None = None
     extra_args: tuple[str, ...] = ()
+    generate: bool = False
 
     @property
     def url(self) -> str:
@@ -41,8 +42,10 @@ class ServerProcess:
         cmd = [
             sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
             "--port", str(self.port), "--worlds", str(self.worlds_dir), "--data", str(self.data_dir),
-            # The hashing text encoder keeps server start fast; one test loads MiniLM.
+            # The hashing text encoder keeps server start fast; one test loads MiniLM. World
+            # placeholders stay stand-ins unless a test asks for generation.
             *(("--recommender-encoder", "hashing") if "--recommender-encoder" not in self.extra_args else ()),
+            *(("--no-generate",) if not self.generate else ()),
             *self.extra_args,
         ]  # fmt: skip
         with open(self.data_dir / "server.log", "ab") as log:

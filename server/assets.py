@@ -1,0 +1,136 @@
+"""Generated assets in the running server: jobs, the GLB files, and putting them in worlds.
+
+``genmodels`` owns the model and the job queue; this module connects them to people: an HTTP
+API (submit, poll, fetch with immutable caching), the ``/generate PROMPT`` chat command that
+makes an object appear for everyone in the instance, and ``generate = "..."`` placeholders in
+world files, which are generated at load (cached) and swapped in with a WORLD_UPDATE.
+The model loads lazily in a worker thread, so a server nobody asks for assets never pays for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("plaza.assets")
+
+GEN_URL_PREFIX = "/assets/gen/"
+
+
+def asset_url(key: str) -> str:
+    return f"{GEN_URL_PREFIX}{key}.glb"
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """What to do with a job's asset when it is ready."""
+
+    kind: str  # "spawn" (chat command) or "placeholder" (world file)
+    world: str
+    instance: str = ""  # spawn: the instance key
+    object_id: str = ""  # placeholder: the world object's id
+    position: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    requester: int = 0  # spawn: session id to tell
+
+
+class AssetService:
+    """Owns the generator and job queue; thread-safe; no asyncio (the app polls ``finished``)."""
+
+    def __init__(self, cache_dir: Path, workers: int = 1, timeout_s: float = 60.0) -> None:
+        self.cache_dir = cache_dir
+        self.workers = workers
+        self.timeout_s = timeout_s
+        self._queue: Any = None
+        self._error: str | None = None
+        self._lock = threading.Lock()
+        self.pending: dict[str, Pending] = {}  # job id -> follow-up
+
+    def _ensure(self) -> Any:
+        with self._lock:
+            if self._queue is not None or self._error is not None:
+                if self._error:
+                    raise RuntimeError(self._error)
+                return self._queue
+            try:
+                from genmodels.api import Generator
+                from genmodels.jobs import JobQueue
+
+                gen = Generator(cache_dir=self.cache_dir)
+            except (ImportError, FileNotFoundError, OSError) as e:
+                self._error = f"asset generation is unavailable on this server: {e}"
+                raise RuntimeError(self._error) from None
+            self._queue = JobQueue(
+                lambda prompt, seed, progress: gen.generate(prompt, seed, progress=progress),
+                workers=self.workers,
+                timeout_s=self.timeout_s,
+            )
+            return self._queue
+
+    def submit(self, prompt: str, seed: int, user: str, follow_up: Pending | None = None) -> str:
+        """Queue a generation; raises RuntimeError (unavailable) or genmodels' JobError/PromptError."""
+        job_id: str = self._ensure().submit(prompt, seed=seed, user=user)
+        if follow_up is not None:
+            self.pending[job_id] = follow_up
+        return job_id
+
+    def status(self, job_id: str) -> dict[str, object]:
+        job = self._ensure().get(job_id)  # KeyError for unknown ids
+        out: dict[str, object] = {
+            "job": job.id,
+            "prompt": job.prompt,
+            "seed": job.seed,
+            "state": str(job.state),
+            "progress": round(job.progress, 3),
+            "notes": job.notes,
+        }
+        if job.error:
+            out["error"] = job.error
+        if job.result is not None:
+            out["url"] = asset_url(job.result.key)
+            out["triangles"] = job.result.triangles
+            out["seconds"] = round(job.result.seconds, 3)
+        return out
+
+    def finished(self) -> list[tuple[Pending, dict[str, object]]]:
+        """Follow-ups whose job has ended (done or not), removed from the pending set."""
+        if self._queue is None or not self.pending:
+            return []
+        out = []
+        for job_id in list(self.pending):
+            st = self.status(job_id)
+            if st["state"] in ("done", "failed", "timeout"):
+                out.append((self.pending.pop(job_id), st))
+        return out
+
+    def file(self, key: str) -> Path | None:
+        if not key.isalnum():  # keys are hex digests; anything else is a path trick
+            return None
+        p = self.cache_dir / f"{key}.glb"
+        return p if p.is_file() else None
+
+    def close(self) -> None:
+        if self._queue is not None:
+            self._queue.shutdown()
+
+
+def placeholders(world_info: dict[str, Any]) -> list[tuple[str, str, tuple[float, float, float]]]:
+    """(object id, prompt, position) of every ``generate`` object still pending in a world."""
+    out = []
+    for o in world_info.get("objects", []):
+        gen = o.get("generate")
+        if isinstance(gen, dict) and gen.get("status") == "pending":
+            out.append((str(o["id"]), str(gen["prompt"]), tuple(o["position"])))  # type: ignore[arg-type]
+    return out
+
+
+def fill_placeholder(world_info: dict[str, Any], object_id: str, url: str | None, error: str | None) -> None:
+    for o in world_info.get("objects", []):
+        if o.get("id") == object_id and isinstance(o.get("generate"), dict):
+            o["generate"] = {**o["generate"], "status": "ready" if url else "failed", "url": url, "error": error}
+
+
+StatusFn = Callable[[str], dict[str, object]]
