@@ -173,7 +173,8 @@ async def ws_handler(request: web.Request) -> web.WebSocketResponse:
                     await flush(app)
                     await ws.close(code=c.code, message=c.reason.encode()[:120])
                     break
-                await flush(app)
+                if hub.with_output or hub.to_close:  # most poses produce no output until the tick
+                    await flush(app)
             elif msg.type == WSMsgType.TEXT:
                 await ws.close(code=CloseCode.NOT_BINARY, message=b"frames must be binary msgpack")
                 break

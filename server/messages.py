@@ -135,15 +135,19 @@ def _numbers(v: object, n: int, t: int, where: str) -> tuple[float, ...]:
     return tuple(_number(x, t, f"{where}[{i}]") for i, x in enumerate(v))
 
 
-_NUM_TYPES = (float, int)
-
-
 def _pose(v: object, t: int, where: str) -> Pose7:
     # Fast path for the hot message (every client, 20-60 times a second): exact types and a
     # finite sum prove every element finite; anything else takes the precise slow path.
-    if type(v) is list and len(v) == 7 and all(type(x) in _NUM_TYPES for x in v):
-        p = tuple(v) if math.isfinite(sum(v)) else _numbers(v, 7, t, where)
-    else:
+    p: tuple[float, ...] | None = None
+    if type(v) is list and len(v) == 7:
+        try:
+            total = sum(v)  # TypeError for strings, lists, maps, nil
+        except TypeError:
+            total = math.nan
+        # A finite sum of numbers proves each finite; bools are numbers to sum() but not to us.
+        if math.isfinite(total) and bool not in map(type, v):
+            p = tuple(v)
+    if p is None:
         p = _numbers(v, 7, t, where)
     qn = math.sqrt(p[3] ** 2 + p[4] ** 2 + p[5] ** 2 + p[6] ** 2)
     # Clients send float32-ish unit quaternions; far from unit means garbage, not rounding.

@@ -282,6 +282,16 @@ def test_always_visible_entities_reach_everyone_regardless_of_distance() -> None
             ErrorCode.TOO_FAST,
             "teleport with TELEPORT first",
         ),
+        (
+            packb([MsgType.POSE, 0, [True, 1.6, 0, 0, 0, 0, 1], [0, 1.2, 0, 0, 0, 0, 1], [0, 1.2, 0, 0, 0, 0, 1]]),
+            ErrorCode.BAD_FIELD,
+            "pose.head[0]: expected a number, got bool",
+        ),
+        (
+            packb([MsgType.POSE, 0, [0, 1.6, 0, 0, 0, 0, 1], [0, "1.2", 0, 0, 0, 0, 1], [0, 1.2, 0, 0, 0, 0, 1]]),
+            ErrorCode.BAD_FIELD,
+            "pose.left[1]: expected a number, got str",
+        ),
         (packb([MsgType.GRAB, 9999]), ErrorCode.UNKNOWN_OBJECT, "no object with entity id 9999"),
         (packb([MsgType.GRAB, True]), ErrorCode.BAD_FIELD, "grab.entity: expected an integer, got bool"),
         (packb([MsgType.CHAT, "x" * 501]), ErrorCode.TOO_LONG, "chat.text: 501 characters, max 500"),

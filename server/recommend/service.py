@@ -1,0 +1,142 @@
+"""RecommenderService: serve recommendations from memory, retrain in the background.
+
+The server layer's whole API::
+
+    svc = RecommenderService(items, signals, config=None, encoder=None)
+    svc.fit(now)                                   # blocking first fit (or retrain_async)
+    svc.recommend(user_id, now, context=None, limit=10) -> list[Recommendation]
+    fut = svc.retrain_async(signals, now, items=None)  # concurrent.futures.Future[PlazaRecommender]
+    svc.update_items(items)                        # new/edited worlds and events, no retrain
+    svc.observe(Signals(visits=[...], rsvps=[...]))  # fresh signals; take effect immediately
+    svc.model / svc.version / svc.close()
+
+``items`` are ``Item`` objects (``space(...)``/``event(...)`` from world files;
+times are Unix seconds); ``signals`` is a ``Signals`` of visits, attendance,
+RSVPs, follows, likes and chat counts; ``context`` is a ``Context`` of live
+occupancy, friends present/attending and the item just left. From world files::
+
+    space(world.id, world.name, world.description, world.tags)
+    event(ev.id, ev.world_id, ev.title, ev.start.timestamp(), ev.duration_s,
+          ev.description, ev.tags, capacity=ev.capacity, announced_ts=created.timestamp())
+
+Retraining builds a fresh ``PlazaRecommender`` on a worker thread and swaps the
+reference when it is done; readers always see either the old or the new model,
+never a half-fitted one. Signals observed while a retrain runs are replayed on
+the new model before the swap so nothing is lost, and a catalogue updated
+mid-retrain is applied to the new model too. No asyncio here: an async
+server wraps the returned future (``asyncio.wrap_future``).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from .content import TextEncoder, default_encoder
+from .hybrid import Context, HybridConfig, PlazaRecommender, Recommendation
+from .items import Item
+from .signals import Interaction, Signals
+
+
+class RecommenderService:
+    def __init__(
+        self,
+        items: Iterable[Item],
+        signals: Signals | None = None,
+        config: HybridConfig | None = None,
+        encoder: TextEncoder | None = None,
+    ) -> None:
+        self.config = config or HybridConfig()
+        # One encoder (and its embedding cache) shared by every model generation.
+        self.encoder: TextEncoder = encoder or default_encoder()
+        self._items = list(items)
+        self._signals = signals or Signals()
+        self._lock = threading.Lock()  # guards swaps and the pending-signal log
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recsys-retrain")
+        self._pending: list[Signals | list[Interaction]] | None = None  # seen during a retrain
+        self._model = PlazaRecommender(self.config, self.encoder)
+        self._model.update_items(self._items)
+        self.version = 0
+
+    @property
+    def model(self) -> PlazaRecommender:
+        return self._model
+
+    def _build(self, signals: Signals, items: list[Item], now: float) -> PlazaRecommender:
+        return PlazaRecommender(self.config, self.encoder).fit(signals, items, now)
+
+    def _swap(self, model: PlazaRecommender, items: list[Item]) -> None:
+        with self._lock:
+            if self._items is not items:  # the catalogue changed while we were training
+                model.update_items(self._items)
+            for batch in self._pending or ():
+                _apply(model, batch)
+            self._pending = None
+            self._model = model
+            self.version += 1
+
+    def fit(self, now: float) -> PlazaRecommender:
+        """Fit synchronously on the signals given at construction (startup path)."""
+        with self._lock:
+            self._pending = []
+        items = self._items
+        model = self._build(self._signals, items, now)
+        self._swap(model, items)
+        return model
+
+    def retrain_async(
+        self, signals: Signals, now: float, items: Iterable[Item] | None = None
+    ) -> Future[PlazaRecommender]:
+        """Fit a new model on a worker thread; ``recommend`` keeps serving the old one meanwhile."""
+        its = list(items) if items is not None else list(self._items)
+        with self._lock:
+            self._signals = signals
+            self._items = its
+            if self._pending is None:
+                self._pending = []
+
+        def job() -> PlazaRecommender:
+            try:
+                model = self._build(signals, its, now)
+            except BaseException:
+                with self._lock:
+                    self._pending = None
+                raise
+            self._swap(model, its)
+            return model
+
+        return self._pool.submit(job)
+
+    def recommend(
+        self, user_id: str, now: float, context: Context | None = None, limit: int = 10
+    ) -> list[Recommendation]:
+        return self._model.recommend(user_id, now, context, limit)
+
+    def update_items(self, items: Iterable[Item]) -> None:
+        its = list(items)
+        with self._lock:
+            self._items = its
+            # Re-index a shallow copy and swap it in: readers never see half-updated arrays.
+            model = copy.copy(self._model)
+            model.update_items(its)
+            self._model = model
+
+    def observe(self, new: Signals | Iterable[Interaction]) -> None:
+        """Apply signals logged since the last fit; no retraining, effective on the next request."""
+        batch: Signals | list[Interaction] = new if isinstance(new, Signals) else list(new)
+        with self._lock:
+            _apply(self._model, batch)
+            if self._pending is not None:
+                self._pending.append(batch)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def _apply(model: PlazaRecommender, batch: Signals | list[Interaction]) -> None:
+    if isinstance(batch, Signals):
+        model.observe_signals(batch)
+    else:
+        model.observe(batch)
