@@ -6,9 +6,10 @@ import math
 from dataclasses import replace
 
 import msgpack
+import numpy as np
 import pytest
 
-from server.codec import packb
+from server.codec import dequantize_position, dequantize_rotation, packb, quantize_positions, quantize_rotations
 from server.errors import CloseConnection
 from server.hub import Hub
 from server.interest import InterestSettings
@@ -375,3 +376,14 @@ def test_too_fast_sends_a_correction_and_a_lagging_client_is_not_dropped(hub: Hu
     assert corrections[-1][1] == pytest.approx([0.0, 0.0, 0.0])
     a.pose((0.3, 1.6, 0.2), now=2000)  # back where the server has it: accepted
     assert a.take(MsgType.ERROR) == []
+
+
+def test_quantization_error_is_within_the_documented_bounds() -> None:
+    rng = np.random.default_rng(7)
+    p = rng.uniform(-500, 500, size=(5000, 3))
+    assert np.abs(dequantize_position(quantize_positions(p)) - p).max() <= 0.0005 + 1e-12  # 0.5 mm
+    q = rng.normal(size=(5000, 4))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    back = np.array([dequantize_rotation(r) for r in quantize_rotations(q)])
+    angle = np.degrees(2 * np.arccos(np.clip(np.abs(np.sum(back * q, axis=1)), 0, 1)))
+    assert angle.max() < 0.03  # documented: < 0.03 degrees
