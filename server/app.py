@@ -13,7 +13,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,6 +90,7 @@ CONNECTIONS = web.AppKey("connections", dict[int, Connection])
 STARTED = web.AppKey("started", float)
 ASSETS = web.AppKey("assets", AssetService)
 HOSTING = web.AppKey("hosting", Hosting)
+HOSTING_ROLLED = web.AppKey("hosting_rolled", list[float])
 RECS = web.AppKey("recs", RecommenderService | None)
 TICKS = web.AppKey("ticks", dict[str, asyncio.Task[None]])
 
@@ -327,19 +328,38 @@ def _flush_objects(app: web.Application) -> None:
         storage.log_visits(visits)
 
 
-async def _write_behind(app: web.Application) -> AsyncIterator[None]:
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(app[CONFIG].flush_every_s)
-            try:
-                _flush_objects(app)
-            except Exception:
-                log.exception("saving object state failed; will retry")
+def _every(
+    seconds: float,
+    step: Callable[[web.Application], Awaitable[None]],
+    what: str,
+    on_stop: Callable[[web.Application], None],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context running ``step`` every ``seconds`` until shutdown, then ``on_stop``.
+    A failing step is logged and retried next time: background duties never take the server down."""
 
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await step(app)
+                except Exception:
+                    log.exception("%s failed; will retry", what)
+
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        on_stop(app)
+
+    return ctx
+
+
+async def _flush_step(app: web.Application) -> None:
+    _flush_objects(app)
+
+
+def _final_flush(app: web.Application) -> None:
     _flush_objects(app)  # nothing moved is lost on a clean shutdown
     app[STORAGE].close()
 
@@ -721,30 +741,16 @@ async def delete_me(request: web.Request) -> web.Response:
     return web.json_response({"user": user, "deleted_rows": request.app[STORAGE].delete_user(user)})
 
 
-async def _hosting_duties(app: web.Application) -> AsyncIterator[None]:
-    """Event notices, attendance, gather orders, pins and the spotlit stage, twice a second;
-    the events' weekly occurrences are rolled forward daily."""
-
-    async def loop() -> None:
-        last_roll = time.monotonic()
-        while True:
-            await asyncio.sleep(0.5)
-            try:
-                if time.monotonic() - last_roll > 3600:
-                    last_roll = time.monotonic()
-                    app[HOSTING].load_worlds(app[CATALOG].configs.values(), time.time())
-                link = app[HUB].link
-                if link is not None:
-                    link.duties(now_ms())
-                await flush(app)
-            except Exception:
-                log.exception("hosting duties failed; retrying")
-
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    app[HOSTING].close()
+async def _hosting_step(app: web.Application) -> None:
+    """Event notices, attendance, gather orders, pins and the spotlit stage; the events' weekly
+    occurrences are rolled forward hourly."""
+    if time.monotonic() - app[HOSTING_ROLLED][0] > 3600:
+        app[HOSTING_ROLLED][0] = time.monotonic()
+        app[HOSTING].load_worlds(app[CATALOG].configs.values(), time.time())
+    link = app[HUB].link
+    if link is not None:
+        link.duties(now_ms())
+    await flush(app)
 
 
 # ----- generated assets ------------------------------------------------------------------
@@ -897,7 +903,8 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
         wall=wall_time,
         load_removed=storage.removed_objects,
     )
-    app.cleanup_ctx.append(_hosting_duties)
+    app[HOSTING_ROLLED] = [time.monotonic()]
+    app.cleanup_ctx.append(_every(0.5, _hosting_step, "hosting duties", lambda a: a[HOSTING].close()))
     app[ASSETS] = AssetService(config.data_dir / "assets")
     app.cleanup_ctx.append(_assets)
     app[CONNECTIONS] = {}
@@ -909,7 +916,7 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
     app[RECS] = None
     if config.recommender:
         app.cleanup_ctx.append(_recommender)
-    app.cleanup_ctx.append(_write_behind)
+    app.cleanup_ctx.append(_every(config.flush_every_s, _flush_step, "saving state", _final_flush))
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/ws", ws_handler)
     app.router.add_get("/api/health", health)

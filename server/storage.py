@@ -83,18 +83,26 @@ class Storage(Protocol):
     def close(self) -> None: ...
 
 
+def open_db(path: Path | str, schema: str) -> sqlite3.Connection:
+    """The one way Plaza opens its SQLite file: WAL, autocommit, shared across threads (callers
+    hold a lock), and a busy timeout since several stores write to the same file."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=5000")
+    db.executescript(schema)
+    return db
+
+
 class SQLiteStorage:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         # One connection guarded by a lock: the event loop writes, background jobs may read.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db = open_db(path, _SCHEMA)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def load_objects(self, world: str, instance: int) -> dict[str, Pose7]:
         with self._lock:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from server.storage import open_db
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hosting_secret (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS hosting_accounts (
@@ -201,17 +203,10 @@ class SQLiteHostingStore:
     """``HostingStore`` on SQLite. ``path`` may be ``":memory:"`` for tests."""
 
     def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         # Autocommit + one lock, like server.storage: the event loop writes, jobs may read.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db = open_db(path, SCHEMA)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")  # the object store writes to the same file
-            self._db.executescript(SCHEMA)
 
     def _all(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         with self._lock:
