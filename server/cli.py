@@ -14,7 +14,13 @@ from server.protocol import SLOW_CLIENT_BUFFER_BYTES, SLOW_CLIENT_CLOSE_S
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from threadpoolctl import threadpool_limits
+
     from server.app import create_app
+
+    # One BLAS thread: the event loop serves many small requests (recommendations ~3x faster),
+    # and the machine's other core belongs to the OS, model jobs and retraining.
+    threadpool_limits(1)
 
     config = ServerConfig(
         host=args.host,

@@ -197,16 +197,19 @@ class ALS(FactorModel):
 
     def fit(self, data: InteractionData) -> None:
         from implicit.cpu.als import AlternatingLeastSquares  # heavy import, only when used
+        from threadpoolctl import threadpool_limits  # a dependency of implicit
 
-        m = AlternatingLeastSquares(
-            factors=self.factors,
-            regularization=self.reg,
-            alpha=self.alpha,
-            iterations=self.iterations,
-            random_state=self.seed,
-            num_threads=self.threads,
-        )
-        m.fit(data.matrix.astype(np.float32).tocsr(), show_progress=False)
+        # implicit parallelises itself; a BLAS thread pool underneath only oversubscribes.
+        with threadpool_limits(1, "blas"):
+            m = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.reg,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                random_state=self.seed,
+                num_threads=self.threads,
+            )
+            m.fit(data.matrix.astype(np.float32).tocsr(), show_progress=False)
         FactorModel.__init__(self, m.user_factors, m.item_factors, reg=self.reg)
 
     def fold_in(

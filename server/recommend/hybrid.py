@@ -115,6 +115,19 @@ class _User:
     liked: set[str] = field(default_factory=set)
 
 
+@dataclass
+class _Explain:
+    """Per-request facts the reason text needs, gathered while scoring."""
+
+    fcount: dict[int, int]  # item index -> friends present or going
+    going: dict[int, int]  # event index -> friends going
+    hist: list[tuple[str, float]]  # (item id, decayed weight), oldest first
+    interests: tuple[str, ...]
+    occupancy: Mapping[str, int]
+    user: _User
+    conf: float
+
+
 def _norm_max(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Scale so the best visible item scores 1; negatives become 0."""
     if not mask.any():
@@ -348,13 +361,13 @@ class PlazaRecommender:
         cand = cand[np.argsort(-total[cand])]
         # Diversity matters most when we know little about the user; regulars get
         # mostly relevance (MMR costs hit rate, measured on the simulator).
-        lam = cfg.mmr_lambda * (1.0 - 0.75 * float(extra["conf"]))  # type: ignore[arg-type]
+        lam = cfg.mmr_lambda * (1.0 - 0.75 * extra.conf)
         picks = self._mmr(cand, total[cand], min(limit, c), lam)
         out = []
         for k in picks:
             it = self.catalogue.items[k]
             parts = {name: float(v[k]) for name, v in comps.items() if v[k] != 0.0}
-            out.append(Recommendation(it.id, it.kind, float(total[k]), parts, self._reason(k, parts, extra, now, ctx)))
+            out.append(Recommendation(it.id, it.kind, float(total[k]), parts, self._reason(k, parts, extra, now)))
         return out
 
     def score_all(self, user_id: str, now: float, context: Context | None = None) -> np.ndarray:
@@ -368,7 +381,7 @@ class PlazaRecommender:
 
     def _components(
         self, user_id: str, now: float, ctx: Context, kinds: Sequence[ItemKind]
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, object]]:
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, _Explain]:
         cfg = self.config
         cat = self.catalogue
         n = len(cat)
@@ -529,15 +542,7 @@ class PlazaRecommender:
             rng = np.random.default_rng(int.from_bytes(h, "little"))
             comps["explore"] = (cfg.w_explore * rng.random(n)).astype(np.float32)
 
-        extra: dict[str, object] = {
-            "fcount": fcount,
-            "going": going_count,
-            "hist": hist,
-            "interests": interests,
-            "occupancy": ctx.occupancy,
-            "user": user,
-            "conf": conf,
-        }
+        extra = _Explain(fcount, going_count, hist, interests, ctx.occupancy, user, conf)
         return comps, visible, extra
 
     def _mmr(self, cand: np.ndarray, scores: np.ndarray, k: int, lam: float) -> list[int]:
@@ -569,11 +574,10 @@ class PlazaRecommender:
 
     # --- reasons ---------------------------------------------------------
 
-    def _reason(self, k: int, parts: dict[str, float], extra: dict[str, object], now: float, ctx: Context) -> str:
+    def _reason(self, k: int, parts: dict[str, float], extra: _Explain, now: float) -> str:
         it = self.catalogue.items[k]
         bits: list[str] = []
-        fcount: dict[int, int] = extra["fcount"]  # type: ignore[assignment]
-        going: dict[int, int] = extra["going"]  # type: ignore[assignment]
+        fcount, going = extra.fcount, extra.going
         if k in going:
             n = going[k]
             bits.append(_plural(n, "a friend is going", "{n} friends are going"))
@@ -596,7 +600,7 @@ class PlazaRecommender:
         for v, name in ranked:
             if v <= 0.05 or len(bits) >= 1:
                 break
-            phrase = self._phrase(name, k, extra, ctx)
+            phrase = self._phrase(name, k, extra)
             if phrase:
                 bits.append(phrase)
         if when and ((it.start_ts is not None and it.start_ts - now <= 6 * 3600) or not bits):
@@ -608,11 +612,10 @@ class PlazaRecommender:
         text = " · ".join(bits[:2])
         return text[0].upper() + text[1:]
 
-    def _phrase(self, name: str, k: int, extra: dict[str, object], ctx: Context) -> str:
+    def _phrase(self, name: str, k: int, extra: _Explain) -> str:
         cat = self.catalogue
         it = cat.items[k]
-        hist: list[tuple[str, float]] = extra["hist"]  # type: ignore[assignment]
-        user: _User = extra["user"]  # type: ignore[assignment]
+        hist, user = extra.hist, extra.user
         if name in {"collab", "content"} and hist:
             anchor = self._anchor(k, hist)
             if anchor is not None:
@@ -620,7 +623,7 @@ class PlazaRecommender:
                 verb = "liked" if anchor in user.liked else ("went to" if a.kind == "event" else "visited")
                 return f"because you {verb} {a.title}"
         if name == "content":
-            tags = set(it.tags) & set(extra["interests"])  # type: ignore[arg-type]
+            tags = set(it.tags) & set(extra.interests)
             if tags:
                 return f"matches your interest in {sorted(tags)[0]}"
         if name == "own":
@@ -633,7 +636,7 @@ class PlazaRecommender:
                 return f"you're often around on {bucket_name(habit_bucket(it.start_ts))}"
             return "you often come here at this time"
         if name == "occupancy":
-            people = dict(extra["occupancy"]).get(it.host, 0)  # type: ignore[call-overload]
+            people = extra.occupancy.get(it.host, 0)
             return f"lively right now: {people} people here" if people else ""
         if name == "pop":
             return "popular in Plaza"

@@ -194,6 +194,8 @@ def simulate(
     last_left: dict[int, tuple[str, float]] = {}
     familiar = np.zeros((n_users, W))
     world_ids = [w.id for w in worlds]
+    ev_start = [float(e.start_ts or 0.0) for e in events]
+    ev_end = [float(e.end_ts or 0.0) for e in events]
     for ts, i in times:
         for w in range(W):  # people whose stay ended have left
             present[w] = {u: t for u, t in present[w].items() if t > ts}
@@ -202,7 +204,7 @@ def simulate(
         fr = friends[i]
         fpres = np.array([len(fr & present[w].keys()) for w in range(W)])
         # Candidate events: live now or starting within 3 h.
-        live = [k for k, e in enumerate(events) if e.start_ts - 3 * 3600 <= ts < e.end_ts]  # type: ignore[operator]
+        live = [k for k in range(len(events)) if ev_start[k] - 3 * 3600 <= ts < ev_end[k]]
         util_w = TASTE * (Wv @ taste[i]) + world_bias + 0.8 * np.log1p(fpres) + 0.3 * np.minimum(occ, 8) / 8
         util_w -= 3.0 * (occ >= caps)
         util_e = np.array(
@@ -211,7 +213,7 @@ def simulate(
                 + world_bias[world_of[events[k].world_id]]
                 + 2.0
                 + 0.8 * np.log1p(len(fr & rsvp_going[k]))
-                - 0.3 * max(0.0, (events[k].start_ts - ts) / 3600)  # type: ignore[operator]
+                - 0.3 * max(0.0, (ev_start[k] - ts) / 3600)
                 for k in live
             ]
         )
@@ -245,13 +247,14 @@ def simulate(
             item_id, world = wid, choice
             start = ts
         else:
-            e = events[live[choice - W]]
+            k = live[choice - W]
+            e = events[k]
             item_id, world = e.id, world_of[e.world_id]
-            start = max(ts, e.start_ts)  # type: ignore[arg-type]
-            if e.start_ts > ts:  # type: ignore[operator]
+            start = max(ts, ev_start[k])
+            if ev_start[k] > ts:
                 sig.rsvps.append(RSVP(users[i], e.id, ts, True))
-                rsvp_going[live[choice - W]].add(i)
-            dwell = min(dwell, e.end_ts - start)  # type: ignore[operator]
+                rsvp_going[k].add(i)
+            dwell = min(dwell, ev_end[k] - start)
             sig.attendance.append(Attendance(users[i], e.id, start + max(dwell, 60.0), max(dwell, 60.0)))
         sessions.append(Session(users[i], ts, item_id, ctx))
         fp = tuple(users[u] for u in fr & present[world].keys())
