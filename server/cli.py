@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -13,7 +14,6 @@ from server.protocol import SLOW_CLIENT_BUFFER_BYTES, SLOW_CLIENT_CLOSE_S
 
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
-
     from threadpoolctl import threadpool_limits
 
     from server.app import create_app
@@ -35,9 +35,31 @@ def _serve(args: argparse.Namespace) -> int:
         chat_words=tuple(w.strip() for w in args.chat_words.split(",") if w.strip()),
         generate_placeholders=not args.no_generate,
     )
+    ssl_ctx = None
+    scheme = "http"
+    if args.https or args.cert:
+        from server import tls
+
+        if args.cert and not args.key:
+            print("--cert needs --key", file=sys.stderr)
+            return 2
+        ip = tls.lan_ip()
+        if args.cert:
+            cert, key = Path(args.cert), Path(args.key)
+        else:
+            host = socket.gethostname()
+            cert, key = tls.ensure_certificate(config.data_dir, [ip, host, f"{host}.local"])
+        ssl_ctx = tls.ssl_context(cert, key)
+        scheme = "https"
+        shown = ip if config.host in ("0.0.0.0", "::", ip) else config.host
+        url = f"https://{shown}:{config.port}/"
+        print(f"Plaza is on your network at {url}  (accept the certificate once: see docs/client.md)")
+        print(tls.terminal_qr(url))
+        if config.host in ("127.0.0.1", "localhost"):
+            print("note: --host 127.0.0.1 is not reachable from a headset; use --host 0.0.0.0", file=sys.stderr)
     app = create_app(config)
-    print(f"Plaza on http://{config.host}:{config.port}/  (data: {config.data_dir})", flush=True)
-    web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=5.0)
+    print(f"Plaza on {scheme}://{config.host}:{config.port}/  (data: {config.data_dir})", flush=True)
+    web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=5.0, ssl_context=ssl_ctx)
     return 0
 
 
@@ -75,10 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="plaza", description="Plaza: shared VR worlds")
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("serve", help="run the server")
-    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to accept headsets on the LAN")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--worlds", default=str(REPO / "worlds"), help="directory of world TOML files")
     s.add_argument("--data", default="~/.local/share/plaza", help="directory for the SQLite store")
+    s.add_argument(
+        "--https",
+        action="store_true",
+        help="serve HTTPS/WSS with a self-signed certificate kept in --data (WebXR needs it on the LAN)",
+    )
+    s.add_argument("--cert", help="PEM certificate to use instead of the generated one (implies --https)")
+    s.add_argument("--key", help="PEM private key for --cert")
     s.add_argument("--slow-client-bytes", type=int, default=SLOW_CLIENT_BUFFER_BYTES, help=argparse.SUPPRESS)
     s.add_argument("--slow-client-seconds", type=float, default=SLOW_CLIENT_CLOSE_S, help=argparse.SUPPRESS)
     s.add_argument("--socket-sndbuf", type=int, default=64 * 1024, help=argparse.SUPPRESS)

@@ -1,0 +1,47 @@
+"""Frame budget: draw calls and triangles with 50 avatars in view (numbers for docs/client.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Pages, save_shot
+from tests.serverproc import REPO, ServerProcess
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_fifty_avatars_cost_a_constant_number_of_draw_calls(
+    e2e_server: ServerProcess, pages: Pages, artifacts: Path
+) -> None:
+    page = pages.open(e2e_server.url + "/w/meeting-room?name=Perf&lowpower&test")
+    page.wait_for_function("window.plaza && plaza.state().connected && plaza.state().frames > 5")
+    page.wait_for_timeout(300)
+
+    def stats() -> dict[str, float]:
+        f = page.evaluate("plaza.state().frames")
+        page.wait_for_function(f"plaza.state().frames > {f + 2}")
+        return page.evaluate("plaza.stats()")  # type: ignore[no-any-return]
+
+    base = stats()
+    page.evaluate("plazaTest.fakeAvatars(50)")
+    page.wait_for_function("plaza.state().avatars.length === 50")
+    page.wait_for_timeout(500)  # fade-in done
+    full = stats()
+    save_shot(page, artifacts, "6-fifty-avatars")
+    numbers = {
+        "world": "meeting-room",
+        "world_only": {"calls": base["calls"], "triangles": base["triangles"]},
+        "with_50_avatars": {"calls": full["calls"], "triangles": full["triangles"]},
+        "avatars_calls": full["calls"] - base["calls"],
+        "avatars_triangles": full["triangles"] - base["triangles"],
+    }
+    out = REPO / "artifacts"
+    out.mkdir(exist_ok=True)
+    (out / "frame_budget.json").write_text(json.dumps(numbers, indent=1))
+    print(numbers)
+    # Five instanced meshes (heads, visors, torsos, hands, name tags), whatever the count.
+    assert numbers["avatars_calls"] <= 5
+    assert numbers["avatars_triangles"] < 50 * 400
