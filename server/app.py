@@ -479,7 +479,7 @@ async def recommendations(request: web.Request) -> web.Response:
     except ValueError:
         return _json_error(400, "bad_limit", "limit must be an integer 1..50")
     s = _session_for(request)
-    user = s.user_id if s is not None else "anonymous"
+    user = s.user_id if s is not None else (_caller(request) or "anonymous")
     recs = recommend_for(request.app, user, limit, s.last_left if s is not None else None)
     return web.json_response({"user": user, "items": recs})
 

@@ -14,6 +14,9 @@ import { DesktopControls } from './desktop.js';
 import { UI } from './ui.js';
 import { VRChatPanel } from './vrchat.js';
 import { makeLabel } from './labels.js';
+import { HostPanel } from './host.js';
+import { LobbyBoard, WorldSuggestions } from './board.js';
+import { AccountForm, signOut } from './account.js';
 
 const DEG = Math.PI / 180;
 const _v = new THREE.Vector3(), _v2 = new THREE.Vector3(), _q = new THREE.Quaternion();
@@ -82,8 +85,16 @@ export class App {
       onChat: (text) => this.net.send([Msg.CHAT, text.slice(0, 500)]),
       onEnterVR: () => this.enterVR(),
       onSmoothMove: (on) => { this.xr.smoothMove = on; },
+      onLobby: () => this.board.refresh(),
     });
     this.net = new Net(this._netHandlers());
+    this.host = new HostPanel((m) => this.net.send(m), (t) => this.ui.toast(t));
+    this.suggest = new WorldSuggestions((world) => this.travel(world));
+    this.board = new LobbyBoard((world) => this.ui._join(world), () => this.net.welcome?.session || null);
+    this.account = new AccountForm((user) => {
+      if (user) this.ui.setName(user);
+      this.board.refresh();
+    });
     this.xr = new XRControls(this);
     this.desktop = new DesktopControls(this);
     this.vrChat = new VRChatPanel((p) => this.net.send([Msg.CHAT, p]));
@@ -109,6 +120,8 @@ export class App {
     this.grab.drop();
     this._clearWorld();
     this.joined = null;
+    this.host.clear();
+    this.suggest.clear();
     this.xr.exit();
     history.replaceState(null, '', '/');
     this.ui.showLobby();
@@ -165,18 +178,27 @@ export class App {
       },
       teleported: (target) => this._teleported(target),
       worldUpdate: (info) => this._rebuild(info),
+      suggestions: (items) => this.suggest.show(items, this.world ? this.world.info.id : null),
+      tokenRejected: () => {
+        // Our account token expired or was revoked: we are a guest again.
+        signOut();
+        this.account.render();
+        this.ui.toast('Your sign-in expired; joined as a guest.');
+      },
       notice: (kind, text, data) => {
         if (kind === NoticeKind.PINNED) {
-          this.ui.chat('', text ? `📌 ${text}` : 'Pinned message removed.', 'notice');
+          this.host.pinned(text || null);
+          this.ui.chat('', text ? `Pinned: ${text}` : 'Pinned message removed.', 'notice');
+          this.vrChat.add(text ? `Pinned: ${text}` : '· pin removed');
           return;
         }
-        if (kind !== NoticeKind.WORLD_RELOADED) this.ui.toast(text);
+        if (kind === NoticeKind.EVENT) this.host.eventNotice(data);
+        const elsewhere = kind === NoticeKind.EVENT && typeof data.world === 'string' && this.world && data.world !== this.world.info.id;
+        // An event you RSVP'd to is starting elsewhere: one click takes you there.
+        if (elsewhere) this.ui.toast(text, { label: 'Join', run: () => this.travel(data.world) });
+        else if (kind !== NoticeKind.WORLD_RELOADED) this.ui.toast(text);
         this.ui.chat('', text, 'notice');
         this.vrChat.add(`· ${text}`);
-        // An event you RSVP'd to is starting elsewhere: offer the way there.
-        if (kind === NoticeKind.EVENT && data.world && this.world && data.world !== this.world.info.id) {
-          this.ui.chat('', `Walk into a portal or open /w/${data.world} to join "${data.title || data.event}".`, 'notice');
-        }
       },
     };
   }
@@ -209,6 +231,16 @@ export class App {
     if (this.joined) this.joined.world = w.world;
     history.replaceState(null, '', `/w/${encodeURIComponent(w.world)}${location.search}`);
     this.ui.showWorld(w.world_info);
+    this.host.setWelcome(w);
+  }
+
+  /** TRAVEL to another world (suggestions, event notices). */
+  travel(world) {
+    if (!world || this.travelling || !this.net.connected || (this.world && this.world.info.id === world)) return;
+    this.travelling = true;
+    this.grab.release();
+    this.ui.chat('', `Travelling to ${world}…`, 'notice');
+    this.net.send([Msg.TRAVEL, world]);
   }
 
   _rebuild(info) {

@@ -8,7 +8,7 @@ import {
 
 // The guest token from WELCOME: sent in later HELLOs so a reconnect (or a reload) stays the
 // same guest (same user key, same permissions). Never put in a URL.
-const TOKEN_KEY = 'plaza.token';
+export const TOKEN_KEY = 'plaza.token';
 
 const BACKOFF_MS = [300, 700, 1500, 3000, 5000]; // then 5 s forever (plus jitter)
 const PING_EVERY_MS = 2000;
@@ -25,7 +25,7 @@ export class MirrorEntity {
 export class Net {
   /**
    * @param {object} h callbacks: welcome, enter, leave, updated, grabResult, chat, presence,
-   *   error, teleported, worldUpdate, notice, status
+   *   error, teleported, worldUpdate, notice, suggestions, tokenRejected, status
    */
   constructor(h) {
     this.h = h;
@@ -114,6 +114,7 @@ export class Net {
         // A stale or foreign token: forget it and join as a new guest.
         this.tokenRejected = true;
         localStorage.removeItem(TOKEN_KEY);
+        this.h.tokenRejected?.();
         this._scheduleRetry();
         return;
       }
@@ -187,6 +188,7 @@ export class Net {
       case Msg.TELEPORTED: h.teleported?.(msg[1]); break;
       case Msg.WORLD_UPDATE: h.worldUpdate?.(msg[1]); break;
       case Msg.NOTICE: h.notice?.(msg[1], msg[2], msg[3] || {}); break;
+      case Msg.SUGGESTIONS: if (Array.isArray(msg[1])) h.suggestions?.(msg[1]); break;
       default: break;
     }
   }

@@ -32,7 +32,11 @@ export class SharedObjects {
 
   enter(ent, t) {
     const oid = ent.info.oid;
-    const obj = this.world && this.world.objectMeshes.get(oid);
+    let obj = this.world && this.world.objectMeshes.get(oid);
+    if (!obj && this.world && typeof ent.info.model === 'string') {
+      obj = this.world.addGenerated(oid, ent.info.model, ent.info.label);
+      this._grabbables.push(obj);
+    }
     if (!obj || obj.isInstancedMesh) return; // static part of a batch: nothing moves it
     this.oidToEid.set(oid, ent.id);
     let tr = this.byEid.get(ent.id);

@@ -221,17 +221,19 @@ export class World {
     } else if (o.kind === 'text') {
       obj = makeLabel(o.text, { height: o.font_size || 0.3, color: o.material?.color || '#ffffff', emissive: !!o.material?.emissive });
       obj.scale.multiply(_s.fromArray(o.scale));
-    } else if (o.kind === 'model') {
+    } else if (o.kind === 'model' || (o.generate?.status === 'ready' && o.generate.url)) {
+      // A generated placeholder that is ready (WELCOME or WORLD_UPDATE) shows its model.
+      const model = o.kind === 'model' ? o.model : o.generate.url;
       obj = new THREE.Group();
       obj.scale.fromArray(o.scale);
-      const url = new URL('/' + o.model.replace(/^\/+/, ''), location.href).href;
+      const url = new URL('/' + model.replace(/^\/+/, ''), location.href).href;
       loadModel(url, this.manager).then((scene) => {
         const copy = scene.clone(true); // geometry and materials stay shared with the cache
         copy.traverse((c) => { if (c.isMesh) c.castShadow = c.receiveShadow = this.shadows; });
         obj.add(copy);
       }).catch((e) => {
         console.warn(`plaza: could not load ${url}`, e);
-        obj.add(this._standIn(o, `missing model: ${o.model}`));
+        obj.add(this._standIn(o, `missing model: ${model}`));
       });
     } else {
       obj = this._standIn(o, `to be generated: ${o.generate?.prompt || ''}`);
@@ -244,6 +246,45 @@ export class World {
     this.objectMeshes.set(o.id, obj);
     if (o.grabbable) this.grabbables.set(o.id, obj);
     this.root.add(obj);
+  }
+
+  /**
+   * An object generated in this instance (`/generate`): not in world_info, its STATE enter
+   * carries {oid, model, label}. Loaded through the same GLB cache; the label floats above.
+   */
+  addGenerated(oid, model, label) {
+    const obj = new THREE.Group();
+    obj.name = oid;
+    obj.userData.oid = oid;
+    obj.userData.grabbable = true;
+    obj.userData.radius = 0.5;
+    obj.userData.generated = true;
+    const url = new URL('/' + String(model).replace(/^\/+/, ''), location.href).href;
+    loadModel(url, this.manager).then((scene) => {
+      const copy = scene.clone(true);
+      copy.traverse((c) => { if (c.isMesh) c.castShadow = c.receiveShadow = this.shadows; });
+      const box = new THREE.Box3().setFromObject(copy); // before add: in the object's own frame
+      obj.add(copy);
+      if (!box.isEmpty()) {
+        obj.userData.radius = Math.max(0.2, 0.5 * box.getSize(_p).length());
+        if (tag) tag.position.y = box.max.y + 0.15;
+      }
+    }).catch((e) => {
+      console.warn(`plaza: could not load ${url}`, e);
+      obj.add(this._standIn({ size: [0.5, 0.5, 0.5], scale: [1, 1, 1] }, `missing model: ${model}`));
+    });
+    let tag = null;
+    if (label) {
+      const text = String(label);
+      tag = makeLabel(text.length > 60 ? text.slice(0, 57) + '…' : text, { height: 0.08, color: '#ffffff', background: 'rgba(0,0,0,0.55)' });
+      tag.position.y = 0.8;
+      tag.name = 'label';
+      obj.add(tag);
+    }
+    this.objectMeshes.set(oid, obj);
+    this.grabbables.set(oid, obj);
+    this.root.add(obj);
+    return obj;
   }
 
   _standIn(o, text) {

@@ -15,8 +15,9 @@ function when(iso) {
 }
 
 export class UI {
-  constructor({ onJoin, onLeave, onChat, onEnterVR, onSmoothMove }) {
+  constructor({ onJoin, onLeave, onChat, onEnterVR, onSmoothMove, onLobby }) {
     this.onJoin = onJoin;
+    this.onLobby = onLobby;
     this.onChat = onChat;
     this.refreshTimer = 0;
     const name = $('name');
@@ -61,6 +62,9 @@ export class UI {
 
   async showLobby() {
     document.body.dataset.mode = 'lobby';
+    this.onLobby?.(); // suggestions and the events board (refreshed every 30 s)
+    clearInterval(this.boardTimer);
+    this.boardTimer = setInterval(() => this.onLobby?.(), 30000);
     await this.refreshWorlds();
     clearInterval(this.refreshTimer);
     // Live occupancy: cheap JSON, refreshed while the lobby is visible.
@@ -90,6 +94,7 @@ export class UI {
 
   showWorld(info) {
     clearInterval(this.refreshTimer);
+    clearInterval(this.boardTimer);
     document.body.dataset.mode = 'world';
     $('world-name').textContent = info.name;
     document.title = `${info.name} — Plaza`;
@@ -132,11 +137,16 @@ export class UI {
   clearChat() { $('chat-log').innerHTML = ''; }
   focusChat() { if (document.body.dataset.mode === 'world') $('chat-input').focus(); }
 
-  toast(text) {
+  /** A short message; with `action` ({label, run}) a button too, and it stays longer. */
+  toast(text, action = null) {
     const el = $('toast');
-    el.textContent = text;
+    el.querySelector('span').textContent = text;
+    const b = el.querySelector('button');
+    b.hidden = !action;
+    b.textContent = action ? action.label : '';
+    b.onclick = action ? () => { el.hidden = true; action.run(); } : null;
     el.hidden = false;
     clearTimeout(this.toastTimer);
-    this.toastTimer = setTimeout(() => { el.hidden = true; }, 2500);
+    this.toastTimer = setTimeout(() => { el.hidden = true; }, action ? 10000 : 2500);
   }
 }
