@@ -1,0 +1,232 @@
+"""Generator interface used by the server: ``generate(prompt, seed) -> Asset``.
+
+    from genmodels.api import Generator
+    gen = Generator()                       # loads genmodels/checkpoints/cpu.pt, cache in ~/.cache/plaza/genmodels
+    asset = gen.generate("a tall pine tree", seed=3)
+    asset.path      # cache file <key>.glb: serve it at /assets/gen/<key>.glb, Cache-Control: immutable
+    asset.glb       # the bytes; asset.triangles, asset.seconds, asset.device, asset.notes, asset.key
+
+The same (prompt, seed, model version) always gives the same key and bytes, so the URL
+can be cached forever.  ``backend="baseline"`` swaps the flow model for the retrieval
+floor (nearest training shape by text embedding) through the same mesh pipeline.
+Thread safety: ``generate`` may be called from several worker threads; sampling holds a
+lock because torch modules are not re-entrant under concurrent ``no_grad`` use with
+shared buffers, and the machine has few cores anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genmodels import asset as asset_mod
+from genmodels import shapes
+from genmodels.model import LatentMLP
+from genmodels.prompts import check_prompt
+from genmodels.text import get_encoder
+from genmodels.train import CHECKPOINT_DIR, LoadedModel, TrainConfig, grid_res, load_checkpoint
+
+Progress = Callable[[float], None]
+DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "cpu.pt"
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("PLAZA_GENMODELS_CACHE", Path.home() / ".cache" / "plaza" / "genmodels"))
+
+
+class GenerationError(RuntimeError):
+    """Generation ran but produced nothing usable; message is user-facing."""
+
+
+@dataclass
+class Asset:
+    key: str  # cache key: hex, stable for (prompt, seed, model version)
+    glb: bytes
+    path: Path | None
+    triangles: int
+    seconds: float
+    device: str
+    notes: list[str] = field(default_factory=list)
+    cached: bool = False
+    watertight: bool = True
+    grid: np.ndarray | None = field(default=None, repr=False)  # the TSDF, for evaluation only
+
+    def summary(self, prompt: str, seed: int) -> dict:
+        return {
+            "prompt": prompt,
+            "seed": seed,
+            "seconds": round(self.seconds, 3),
+            "triangles": self.triangles,
+            "device": self.device,
+            "key": self.key,
+            "cached": self.cached,
+            "notes": self.notes,
+        }
+
+
+class RetrievalBaseline:
+    """Floor: return the training shape whose caption embedding is nearest the prompt.
+
+    The seed picks among the top-k matches so different seeds still vary.
+    """
+
+    def __init__(self, cfg: TrainConfig, corpus: dict[str, list[shapes.Shape]] | None = None, k: int = 5) -> None:
+        corpus = corpus or shapes.build_corpus(cfg.per_category, cfg.corpus_seed)
+        self.shapes = corpus["train"]
+        self.cfg = cfg
+        self.k = k
+        self.encoder = get_encoder(cfg.text_encoder)
+        caps = [s.captions for s in self.shapes]
+        n = len(caps[0])
+        self.emb = self.encoder.encode([c for cs in caps for c in cs]).reshape(len(caps), n, -1)
+        self._grids: dict[int, np.ndarray] = {}
+
+    def nearest(self, prompt: str, seed: int = 0) -> shapes.Shape:
+        q = self.encoder.encode([prompt])[0]
+        sim = (self.emb @ q).max(axis=1)
+        top = np.argsort(-sim)[: self.k]
+        return self.shapes[int(top[np.random.default_rng(seed).integers(len(top))])]
+
+    def grid(self, prompt: str, seed: int = 0) -> np.ndarray:
+        s = self.nearest(prompt, seed)
+        if s.uid not in self._grids:
+            self._grids[s.uid] = s.tsdf(grid_res(self.cfg), self.cfg.trunc)
+        return self._grids[s.uid]
+
+
+class Generator:
+    def __init__(
+        self,
+        checkpoint: str | Path | None = None,
+        cache_dir: str | Path | None = None,
+        backend: str = "flow",
+        steps: int | None = None,
+        guidance: float | None = None,
+        max_triangles: int = asset_mod.DEFAULT_TRIANGLES,
+        threads: int = 2,
+        use_cache: bool = True,
+        retries: int = 2,
+    ) -> None:
+        path = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
+        if not path.is_file():
+            raise FileNotFoundError(f"checkpoint not found: {path} (train one: python -m genmodels.train --config cpu)")
+        self.model: LoadedModel = load_checkpoint(path)
+        self.cfg = self.model.cfg
+        self.backend = backend
+        self.steps = steps or self.cfg.sample_steps
+        self.guidance = self.cfg.guidance if guidance is None else guidance
+        self.max_triangles = max_triangles
+        self.threads = threads
+        self.device = "cpu"
+        self.use_cache = use_cache
+        self.retries = retries
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.encoder = get_encoder(self.cfg.text_encoder)
+        self._baseline: RetrievalBaseline | None = None
+        self._lock = threading.Lock()
+        if backend not in ("flow", "baseline"):
+            raise ValueError(f"unknown backend {backend!r} (expected 'flow' or 'baseline')")
+
+    @property
+    def version(self) -> str:
+        """Model version in cache keys: checkpoint hash, plus backend and sampler settings."""
+        v = self.model.version
+        if self.backend == "baseline":
+            return f"{v}-baseline"
+        if (self.steps, self.guidance) != (self.cfg.sample_steps, self.cfg.guidance):
+            v += f"-s{self.steps}-g{self.guidance}"
+        return v
+
+    @property
+    def baseline(self) -> RetrievalBaseline:
+        if self._baseline is None:
+            self._baseline = RetrievalBaseline(self.cfg)
+        return self._baseline
+
+    def sample_grids(self, prompts: list[str], seeds: list[int], progress: Progress | None = None) -> np.ndarray:
+        """TSDF grids (N, R, R, R) for prompts; one seeded noise draw per item."""
+        if self.backend == "baseline":
+            return np.stack([self.baseline.grid(p, s) for p, s in zip(prompts, seeds, strict=True)])
+        cond = torch.from_numpy(self.encoder.encode(prompts))
+        net = self.model.net
+        shape = (net.cfg.latent,) if isinstance(net, LatentMLP) else (1,) + (self.cfg.model.res,) * 3
+        with self._lock:
+            torch.set_num_threads(self.threads)
+            # start from per-request seeded noise: same seed -> same asset, whatever the batch
+            noise = torch.cat(
+                [torch.randn((1, *shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds]
+            )
+            x = self._sample_from(noise, cond, progress)
+            if isinstance(net, LatentMLP):
+                x = net.decode(x)
+        return x[:, 0].clamp(-1, 1).numpy()
+
+    @torch.no_grad()
+    def _sample_from(self, x: torch.Tensor, cond: torch.Tensor, progress: Progress | None) -> torch.Tensor:
+        flow = self.model.flow
+        b = x.shape[0]
+        ts = torch.linspace(0.0, 1.0, self.steps + 1)
+        keep = torch.cat([torch.ones(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool)])
+        for i in range(self.steps):
+            t = ts[i].expand(b)
+            both = flow.net(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, cond]), keep)
+            vc, vu = both.chunk(2)
+            x = x + (ts[i + 1] - ts[i]) * (vu + self.guidance * (vc - vu))
+            if progress is not None:
+                progress(0.8 * (i + 1) / self.steps)
+        return x
+
+    def generate(self, prompt: str, seed: int = 0, progress: Progress | None = None) -> Asset:
+        t0 = time.perf_counter()
+        clean, notes = check_prompt(prompt)
+        key = asset_mod.cache_key(clean, seed, self.version)
+        path = self.cache_dir / f"{key}.glb"
+        meta_path = path.with_suffix(".json")
+        if self.use_cache and path.is_file() and meta_path.is_file():
+            meta = json.loads(meta_path.read_text())
+            glb = path.read_bytes()
+            if progress is not None:
+                progress(1.0)
+            return Asset(key, glb, path, meta["triangles"], time.perf_counter() - t0, self.device,
+                         meta["notes"], cached=True, watertight=meta["watertight"])  # fmt: skip
+        result, grid, last_error = None, None, None
+        for attempt in range(self.retries + 1):
+            # a sample can come out empty; retry with a derived seed (still deterministic per request)
+            s = seed if attempt == 0 else seed * 7919 + attempt
+            grid = self.sample_grids([clean], [s], progress)[0]
+            try:
+                result = asset_mod.grid_to_glb(grid, clean, self.max_triangles)
+            except ValueError as err:
+                last_error = err
+                continue
+            if attempt:
+                notes = [*notes, f"the first {attempt} draw(s) were empty; used a derived seed"]
+            break
+        if result is None or grid is None:
+            raise GenerationError(
+                f"could not build a mesh for {clean!r} (seed {seed}): {last_error}; try another seed or prompt"
+            )
+        notes = notes + result.notes
+        out_path: Path | None = None
+        if self.use_cache:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            # write-then-rename: a concurrent reader never sees half a file
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_bytes(result.glb)
+            os.replace(tmp, path)
+            meta = {"triangles": result.triangles, "notes": notes, "watertight": result.watertight, "prompt": clean,
+                    "seed": seed, "model": self.version}  # fmt: skip
+            meta_path.write_text(json.dumps(meta))
+            out_path = path
+        if progress is not None:
+            progress(1.0)
+        return Asset(key, result.glb, out_path, result.triangles, time.perf_counter() - t0, self.device, notes,
+                     watertight=result.watertight, grid=grid)  # fmt: skip

@@ -1,0 +1,50 @@
+"""``plaza generate "PROMPT" --out FILE.glb [--seed N]``: write a GLB, print one JSON line.
+
+The JSON line has prompt, seed, seconds, triangles, device (plus key, cached, notes).
+Exit codes: 0 ok, 2 bad prompt/arguments, 1 generation failure; errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="plaza generate", description="Generate a 3D asset (GLB) from a short text prompt."
+    )
+    ap.add_argument("prompt", help='e.g. "a tall pine tree"')
+    ap.add_argument("--out", type=Path, required=True, help="output .glb path")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--checkpoint", type=Path, default=None, help="default genmodels/checkpoints/cpu.pt")
+    ap.add_argument("--steps", type=int, default=None, help="sampling steps (default from the checkpoint)")
+    ap.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale")
+    ap.add_argument("--baseline", action="store_true", help="use the retrieval baseline instead of the model")
+    ap.add_argument("--no-cache", action="store_true", help="always regenerate")
+    args = ap.parse_args(argv)
+
+    # imported here so `--help` and argument errors stay instant (torch import is slow)
+    from genmodels.api import GenerationError, Generator
+    from genmodels.prompts import PromptError
+
+    try:
+        gen = Generator(args.checkpoint, backend="baseline" if args.baseline else "flow", steps=args.steps,
+                        guidance=args.guidance, use_cache=not args.no_cache)  # fmt: skip
+        asset = gen.generate(args.prompt, args.seed)
+    except PromptError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (GenerationError, FileNotFoundError, RuntimeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(asset.glb)
+    print(json.dumps(asset.summary(args.prompt, args.seed)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

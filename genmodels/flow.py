@@ -1,0 +1,64 @@
+"""Generative process: rectified flow (flow matching) with classifier-free guidance.
+
+Convention: x_t = (1 - t) * noise + t * data, t in [0, 1]; the network predicts the
+constant velocity v = data - noise.  Training samples t from a logit-normal because the
+middle of the path is where the velocity is hardest to predict (SD3's finding, and it
+helps small models too).  ``sample`` integrates the ODE with Euler steps from noise
+(t=0) to data (t=1); guidance mixes conditional and unconditional velocities:
+v = v_uncond + w * (v_cond - v_uncond), computed in one batched forward.
+
+No I/O; the network is any callable ``net(x, t, cond, keep) -> v``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+Progress = Callable[[float], None]
+
+
+class RectifiedFlow:
+    def __init__(self, net: nn.Module, p_uncond: float = 0.1) -> None:
+        self.net = net
+        self.p_uncond = p_uncond  # prompt dropout rate: teaches the unconditional model CFG needs
+
+    def loss(self, x1: torch.Tensor, cond: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        b = x1.shape[0]
+        x0 = torch.randn(x1.shape, generator=generator, device=x1.device)
+        t = torch.sigmoid(torch.randn(b, generator=generator, device=x1.device))
+        keep = torch.rand(b, generator=generator, device=x1.device) >= self.p_uncond
+        tt = t.view(-1, *([1] * (x1.dim() - 1)))  # broadcast over grid or latent dims alike
+        xt = (1 - tt) * x0 + tt * x1
+        v = self.net(xt, t, cond, keep)
+        return torch.mean((v - (x1 - x0)) ** 2)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        cond: torch.Tensor,
+        shape: tuple[int, ...],
+        steps: int = 24,
+        guidance: float = 3.0,
+        generator: torch.Generator | None = None,
+        progress: Progress | None = None,
+    ) -> torch.Tensor:
+        """Draw len(cond) samples of ``shape`` (per sample, e.g. (1, 32, 32, 32))."""
+        b = cond.shape[0]
+        x = torch.randn((b, *shape), generator=generator, device=cond.device)
+        ts = torch.linspace(0.0, 1.0, steps + 1, device=cond.device)
+        keep = torch.cat([torch.ones(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool)]).to(cond.device)
+        for i in range(steps):
+            t = ts[i].expand(b)
+            if guidance == 1.0:
+                v = self.net(x, t, cond, None)
+            else:
+                both = self.net(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, cond]), keep)
+                vc, vu = both.chunk(2)
+                v = vu + guidance * (vc - vu)
+            x = x + (ts[i + 1] - ts[i]) * v
+            if progress is not None:
+                progress((i + 1) / steps)
+        return x

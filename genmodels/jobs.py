@@ -1,0 +1,195 @@
+"""Job queue with an in-process worker pool (threads, no asyncio).
+
+    q = JobQueue(gen.generate, workers=1, rate_limit=5, rate_window_s=60, timeout_s=60)
+    job_id = q.submit("a tall pine tree", seed=1, user="alice")   # raises PromptError/RateLimited/QueueFull
+    q.get(job_id)    # Job snapshot: state queued|running|done|failed|timeout, progress 0..1, asset, error, notes
+    q.wait(job_id, timeout=30)
+    q.shutdown()
+
+``workers`` is the concurrency limit (jobs running at once); ``max_pending`` bounds the
+backlog so a flood cannot grow memory; ``rate_limit`` submissions per user per sliding
+``rate_window_s``.  Timeouts are cooperative: the progress callback handed to the
+generate function raises ``JobTimeout`` once the job is past its deadline (Python threads
+cannot be killed), and a result that arrives late is discarded and reported as timeout.
+Errors are stored as user-facing strings on the job.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from genmodels.prompts import PromptError, check_prompt
+
+GenerateFn = Callable[[str, int, Callable[[float], None]], Any]
+
+__all__ = ["Job", "JobError", "JobQueue", "JobState", "JobTimeout", "PromptError", "QueueFull", "RateLimited"]
+
+
+class JobError(Exception):
+    """Base for queue errors raised at submit time; messages are user-facing."""
+
+
+class RateLimited(JobError):
+    pass
+
+
+class QueueFull(JobError):
+    pass
+
+
+class JobTimeout(JobError):
+    pass
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+
+
+@dataclass
+class Job:
+    id: str
+    user: str
+    prompt: str
+    seed: int
+    state: JobState = JobState.QUEUED
+    progress: float = 0.0
+    created: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+    result: Any = None  # whatever generate returned (an api.Asset in production)
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def finished_ok(self) -> bool:
+        return self.state == JobState.DONE
+
+
+class JobQueue:
+    def __init__(
+        self,
+        generate: GenerateFn,
+        workers: int = 1,
+        max_pending: int = 32,
+        rate_limit: int = 5,
+        rate_window_s: float = 60.0,
+        timeout_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        self._generate = generate
+        self.max_pending = max_pending
+        self.rate_limit = rate_limit
+        self.rate_window_s = rate_window_s
+        self.timeout_s = timeout_s
+        self._clock = clock
+        self._jobs: dict[str, Job] = {}
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._done = threading.Condition(self._lock)
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._running = 0
+        self._threads = [
+            threading.Thread(target=self._work, name=f"genmodels-worker-{i}", daemon=True) for i in range(workers)
+        ]
+        for t in self._threads:
+            t.start()
+
+    # -------------------------------------------------------------- public
+    def submit(self, prompt: str, seed: int = 0, user: str = "anonymous") -> str:
+        clean, notes = check_prompt(prompt)  # PromptError surfaces immediately, never queued
+        now = self._clock()
+        with self._lock:
+            recent = self._recent[user]
+            while recent and now - recent[0] >= self.rate_window_s:
+                recent.popleft()
+            if len(recent) >= self.rate_limit:
+                wait = self.rate_window_s - (now - recent[0])
+                raise RateLimited(
+                    f"rate limit: {self.rate_limit} generations per {self.rate_window_s:g}s; retry in {wait:.0f}s"
+                )
+            pending = sum(1 for j in self._jobs.values() if j.state == JobState.QUEUED)
+            if pending >= self.max_pending:
+                raise QueueFull(f"generation queue is full ({self.max_pending} waiting); try again shortly")
+            recent.append(now)
+            job = Job(uuid.uuid4().hex[:16], user, clean, int(seed), created=now, notes=list(notes))
+            self._jobs[job.id] = job
+        self._queue.put(job.id)
+        return job.id
+
+    def get(self, job_id: str) -> Job:
+        """A snapshot copy (safe to read while the worker updates the job)."""
+        with self._lock:
+            if job_id not in self._jobs:
+                raise KeyError(f"unknown job id {job_id!r}")
+            return replace(self._jobs[job_id], notes=list(self._jobs[job_id].notes))
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        end = None if timeout is None else time.monotonic() + timeout
+        with self._done:
+            while self._jobs[job_id].state in (JobState.QUEUED, JobState.RUNNING):
+                left = None if end is None else end - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                self._done.wait(left)
+        return self.get(job_id)
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return self._running
+
+    def shutdown(self, wait: bool = True) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        if wait:
+            for t in self._threads:
+                t.join()
+
+    # -------------------------------------------------------------- worker
+    def _work(self) -> None:
+        while True:
+            job_id = self._queue.get()
+            if job_id is None:
+                return
+            with self._lock:
+                job = self._jobs[job_id]
+                job.state, job.started = JobState.RUNNING, self._clock()
+                self._running += 1
+            deadline = job.started + self.timeout_s
+
+            def progress(frac: float, job: Job = job, deadline: float = deadline) -> None:
+                if self._clock() > deadline:
+                    raise JobTimeout(f"generation timed out after {self.timeout_s:g}s")
+                with self._lock:
+                    job.progress = max(job.progress, min(float(frac), 1.0))
+
+            state, result, error = JobState.DONE, None, None
+            try:
+                result = self._generate(job.prompt, job.seed, progress)
+                if self._clock() > deadline:
+                    state, result, error = JobState.TIMEOUT, None, f"generation timed out after {self.timeout_s:g}s"
+            except JobTimeout as err:
+                state, error = JobState.TIMEOUT, str(err)
+            except Exception as err:
+                state, error = JobState.FAILED, f"{type(err).__name__}: {err}"
+            with self._done:
+                job.state, job.result, job.error, job.finished = state, result, error, self._clock()
+                if state == JobState.DONE:
+                    job.progress = 1.0
+                    job.notes += list(getattr(result, "notes", []) or [])
+                self._running -= 1
+                self._done.notify_all()

@@ -1,0 +1,136 @@
+"""Spec: the job queue runs generation in worker threads with limits and clear errors."""
+
+import threading
+import time
+
+import pytest
+
+from genmodels.jobs import JobQueue, JobState, PromptError, QueueFull, RateLimited
+
+
+class FakeAsset:
+    def __init__(self, prompt: str) -> None:
+        self.prompt = prompt
+        self.notes = ["fake"]
+
+
+def stepping(n: int = 4, delay: float = 0.01):
+    def generate(prompt, seed, progress):
+        for i in range(n):
+            time.sleep(delay)
+            progress((i + 1) / n)
+        return FakeAsset(prompt)
+
+    return generate
+
+
+def test_submit_returns_id_then_progress_then_done() -> None:
+    q = JobQueue(stepping(5, 0.02))
+    seen: list[float] = []
+    job_id = q.submit("a tall pine tree", seed=2, user="alice")
+    assert isinstance(job_id, str) and job_id
+    while (job := q.get(job_id)).state in (JobState.QUEUED, JobState.RUNNING):
+        seen.append(job.progress)
+        time.sleep(0.005)
+    assert job.state == JobState.DONE and job.progress == 1.0
+    assert job.result.prompt == "a tall pine tree" and "fake" in job.notes
+    assert any(0 < p < 1 for p in seen), "progress should be visible while running"
+    q.shutdown()
+
+
+def test_concurrency_limit_is_never_exceeded() -> None:
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def generate(prompt, seed, progress):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+        return FakeAsset(prompt)
+
+    q = JobQueue(generate, workers=2, rate_limit=100)
+    ids = [q.submit(f"a rock {i}", user=f"u{i}") for i in range(6)]
+    jobs = [q.wait(i, timeout=5) for i in ids]
+    assert all(j.state == JobState.DONE for j in jobs)
+    assert peak[0] == 2
+    q.shutdown()
+
+
+def test_per_user_rate_limit_with_sliding_window() -> None:
+    now = [100.0]
+    q = JobQueue(stepping(1, 0), rate_limit=2, rate_window_s=60, clock=lambda: now[0])
+    q.submit("a tree", user="bob")
+    q.submit("a tree", user="bob")
+    with pytest.raises(RateLimited, match="2 generations per 60s"):
+        q.submit("a tree", user="bob")
+    q.submit("a tree", user="carol")  # other users are unaffected
+    now[0] += 61
+    q.submit("a tree", user="bob")  # window slid
+    q.shutdown()
+
+
+def test_queue_full_is_refused() -> None:
+    gate = threading.Event()
+
+    def blocked(prompt, seed, progress):
+        gate.wait(5)
+        return FakeAsset(prompt)
+
+    q = JobQueue(blocked, workers=1, max_pending=1, rate_limit=100)
+    first = q.submit("a tree")
+    deadline = time.time() + 2
+    while q.get(first).state != JobState.RUNNING and time.time() < deadline:
+        time.sleep(0.005)
+    q.submit("a tree")  # waits in the queue
+    with pytest.raises(QueueFull):
+        q.submit("a tree")
+    gate.set()
+    q.shutdown()
+
+
+def test_timeout_stops_the_job_at_its_next_progress_report() -> None:
+    q = JobQueue(stepping(50, 0.02), timeout_s=0.1)
+    job = q.wait(q.submit("a lamp"), timeout=5)
+    assert job.state == JobState.TIMEOUT
+    assert "timed out after 0.1s" in job.error
+    q.shutdown()
+
+
+def test_failures_are_reported_on_the_job_and_worker_survives() -> None:
+    def broken(prompt, seed, progress):
+        if "boom" in prompt:
+            raise RuntimeError("model exploded")
+        return FakeAsset(prompt)
+
+    q = JobQueue(broken, rate_limit=100)
+    bad = q.wait(q.submit("a boom tree"), timeout=5)
+    assert bad.state == JobState.FAILED and "model exploded" in bad.error
+    assert q.wait(q.submit("a tree"), timeout=5).state == JobState.DONE
+    q.shutdown()
+
+
+@pytest.mark.parametrize(("prompt", "message"), [("", "empty"), ("   ", "empty"), ("tree " * 60, "too long")])
+def test_bad_prompts_are_rejected_at_submit_with_a_clear_message(prompt: str, message: str) -> None:
+    q = JobQueue(stepping())
+    with pytest.raises(PromptError, match=message):
+        q.submit(prompt)
+    q.shutdown()
+
+
+def test_unknown_words_are_best_effort_with_a_note() -> None:
+    q = JobQueue(stepping(1, 0))
+    job = q.wait(q.submit("a zorbly tall pine tree"), timeout=5)
+    assert job.state == JobState.DONE
+    assert any("zorbly" in n for n in job.notes)
+    job = q.wait(q.submit("a spaceship"), timeout=5)
+    assert any("no known object word" in n for n in job.notes)
+    q.shutdown()
+
+
+def test_unknown_job_id_is_a_key_error() -> None:
+    q = JobQueue(stepping())
+    with pytest.raises(KeyError, match="unknown job id"):
+        q.get("nope")
+    q.shutdown()

@@ -1,0 +1,96 @@
+"""Generated assets through the real server with the shipped model: the HTTP job API, immutable
+GLB URLs, world-file placeholders filled live, and /generate making an object for everyone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from genmodels.api import DEFAULT_CHECKPOINT
+from server.protocol import ErrorCode, MsgType
+from tests.server.test_server import account, join
+from tests.serverproc import ServerProcess, free_port
+
+pytestmark = pytest.mark.skipif(not DEFAULT_CHECKPOINT.is_file(), reason="no shipped genmodels checkpoint")
+
+ROOM = """
+id = "lobby"
+name = "Lobby"
+[bounds]
+min = [-20, -1, -20]
+max = [20, 10, 20]
+[[spawns]]
+name = "default"
+position = [0, 0, 0]
+[[objects]]
+id = "rock"
+generate = "a mossy boulder"
+position = [2, 0.5, -2]
+"""
+
+
+@pytest.fixture
+def srv(tmp_path: Path) -> Iterator[ServerProcess]:
+    worlds = tmp_path / "worlds"
+    worlds.mkdir()
+    (worlds / "lobby.toml").write_text(ROOM)
+    data = tmp_path / "data"
+    data.mkdir()
+    s = ServerProcess(free_port(), data, worlds, generate=True).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+async def test_generation_end_to_end(srv: ServerProcess, http: aiohttp.ClientSession) -> None:
+    guest = await join(http, srv, "Guest")
+    # The world file's placeholder is generated at start and swapped in live.
+    info = guest.welcome["world_info"]
+    rock = next(o for o in info["objects"] if o["id"] == "rock")
+    if rock["generate"]["status"] != "ready":
+        update = await guest.until(lambda m: m[0] == MsgType.WORLD_UPDATE, timeout=60)
+        rock = next(o for o in update[1]["objects"] if o["id"] == "rock")
+    assert rock["generate"]["status"] == "ready" and rock["generate"]["url"].startswith("/assets/gen/")
+    async with http.get(srv.url + rock["generate"]["url"]) as r:
+        assert r.status == 200 and "immutable" in r.headers["Cache-Control"]
+        assert (await r.read())[:4] == b"glTF"
+
+    # Guests may not spawn generated objects; members may, and everyone sees them.
+    await guest.send([MsgType.CHAT, "/generate a tall pine tree"])
+    assert (await guest.until(lambda m: m[0] == MsgType.ERROR))[1] == ErrorCode.FORBIDDEN
+    maker = await join(http, srv, "maker", "lobby", await account(http, srv, "maker"))
+    await maker.pose(maker.spawn_head())
+    await maker.send([MsgType.CHAT, "/generate a tall pine tree"])
+
+    def spawned() -> bool:
+        return any(e.info.get("label") == "a tall pine tree" for e in guest.mirror.entities.values())
+
+    await guest.pose(guest.spawn_head())
+    await guest.until(lambda m: m[0] == MsgType.STATE and spawned(), timeout=60)
+    tree = next(e for e in guest.mirror.entities.values() if e.info.get("label") == "a tall pine tree")
+    assert str(tree.info["model"]).startswith("/assets/gen/")
+
+    # The HTTP API: submit, poll, fetch; bad prompts get a clear error.
+    async with http.post(srv.url + "/api/assets", json={"prompt": ""}) as r:
+        assert r.status == 400
+    async with http.post(srv.url + "/api/assets", json={"prompt": "a glowing crystal", "seed": 3}) as r:
+        assert r.status == 202
+        job = (await r.json())["job"]
+    for _ in range(120):
+        async with http.get(srv.url + f"/api/assets/jobs/{job}") as r:
+            st = await r.json()
+        if st["state"] in ("done", "failed", "timeout"):
+            break
+        await asyncio.sleep(0.5)
+    assert st["state"] == "done" and st["triangles"] > 0, st
+    async with http.get(srv.url + "/api/assets/jobs/nope") as r:
+        assert r.status == 404
