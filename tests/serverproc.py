@@ -30,6 +30,13 @@ class ServerProcess:
     extra_args: tuple[str, ...] = ()
     generate: bool = False
 
+    @classmethod
+    def in_dir(cls, base: Path, worlds: Path, **kw: object) -> ServerProcess:
+        """Started on a free port with a fresh data directory under ``base``."""
+        data = base / "data"
+        data.mkdir()
+        return cls(free_port(), data, worlds, **kw).start()  # type: ignore[arg-type]
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"

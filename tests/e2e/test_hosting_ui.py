@@ -20,79 +20,32 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.conftest import Pages, save_shot
-from tests.serverproc import REPO, ServerProcess, free_port
+from tests.serverproc import REPO, ServerProcess
+from tests.worldfiles import LOBBY, club_world, world_dir
 
 pytestmark = pytest.mark.timeout(150)
 
 WATCH = "fps=10&lowpower&test"
 STAGE = (0.0, -20.0)
 
-LOBBY = """
-id = "lobby"
-name = "Lobby"
-[bounds]
-min = [-20, -1, -20]
-max = [20, 10, 20]
-[[spawns]]
-name = "default"
-position = [0, 0, 0]
-"""
-
-
-def club_world(start: datetime) -> str:
-    """tests/server/test_hosting.py's club, with room for both pages in one instance."""
-    return f"""
-id = "club"
-name = "Club"
-capacity = 8
-[bounds]
-min = [-100, -1, -100]
-max = [100, 10, 100]
-[[spawns]]
-name = "default"
-position = [0, 0, 0]
-[[spawns]]
-name = "main"
-position = [0, 0, -20]
-[roles]
-owner = "kofi"
-moderators = ["mira"]
-[[objects]]
-id = "speaker"
-shape = "box"
-size = [1, 2, 1]
-position = [0, 1, -25]
-grabbable = true
+STATUE = """
 [[objects]]
 id = "statue"
 generate = "a marble statue"
 size = [1, 2, 1]
 position = [3, 1, -3]
-[[events]]
-id = "set"
-title = "Late set"
-description = "Live music"
-tags = ["music"]
-start = {start.strftime("%Y-%m-%dT%H:%M:%S")}Z
-duration_minutes = 120
-host = "djsol"
-stage = "main"
-recurrence = "weekly"
 """
 
 
 @pytest.fixture(scope="module")
 def hosting_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     base = tmp_path_factory.mktemp("plaza-hosting")
-    worlds = base / "worlds"
-    worlds.mkdir()
-    (worlds / "lobby.toml").write_text(LOBBY)
-    (worlds / "club.toml").write_text(club_world(datetime.now(UTC) - timedelta(minutes=10)))
+    # Room for both pages in one instance.
+    club = club_world(datetime.now(UTC) - timedelta(minutes=10), capacity=8, extra=STATUE)
+    worlds = world_dir(base, {"lobby": LOBBY, "club": club})
     (worlds / "assets").mkdir()
     shutil.copyfile(REPO / "worlds" / "assets" / "knot-sculpture.glb", worlds / "assets" / "knot-sculpture.glb")
-    proc = ServerProcess(free_port(), base / "data", worlds)
-    proc.data_dir.mkdir()
-    proc.start()
+    proc = ServerProcess.in_dir(base, worlds)
     yield proc
     proc.stop()
 

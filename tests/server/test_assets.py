@@ -13,34 +13,25 @@ import pytest
 from genmodels.api import DEFAULT_CHECKPOINT
 from server.protocol import ErrorCode, MsgType
 from tests.server.test_server import account, join
-from tests.serverproc import ServerProcess, free_port
+from tests.serverproc import ServerProcess
+from tests.worldfiles import LOBBY, world_dir
 
 pytestmark = pytest.mark.skipif(not DEFAULT_CHECKPOINT.is_file(), reason="no shipped genmodels checkpoint")
 
-ROOM = """
-id = "lobby"
-name = "Lobby"
-[bounds]
-min = [-20, -1, -20]
-max = [20, 10, 20]
-[[spawns]]
-name = "default"
-position = [0, 0, 0]
+ROOM = (
+    LOBBY
+    + """
 [[objects]]
 id = "rock"
 generate = "a mossy boulder"
 position = [2, 0.5, -2]
 """
+)
 
 
 @pytest.fixture
 def srv(tmp_path: Path) -> Iterator[ServerProcess]:
-    worlds = tmp_path / "worlds"
-    worlds.mkdir()
-    (worlds / "lobby.toml").write_text(ROOM)
-    data = tmp_path / "data"
-    data.mkdir()
-    s = ServerProcess(free_port(), data, worlds, generate=True).start()
+    s = ServerProcess.in_dir(tmp_path, world_dir(tmp_path, {"lobby": ROOM}), generate=True)
     yield s
     s.stop()
 

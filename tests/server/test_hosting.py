@@ -13,71 +13,14 @@ import pytest
 
 from server.protocol import CloseCode, ErrorCode, MsgType, NoticeKind
 from tests.server.test_server import account, join
-from tests.serverproc import ServerProcess, free_port
-
-LOBBY = """
-id = "lobby"
-name = "Lobby"
-[bounds]
-min = [-20, -1, -20]
-max = [20, 10, 20]
-[[spawns]]
-name = "default"
-position = [0, 0, 0]
-"""
-
-
-def stage_world(start: datetime) -> str:
-    return f"""
-id = "club"
-name = "Club"
-capacity = 2
-[bounds]
-min = [-100, -1, -100]
-max = [100, 10, 100]
-[[spawns]]
-name = "default"
-position = [0, 0, 0]
-[[spawns]]
-name = "main"
-position = [0, 0, -20]
-[roles]
-owner = "kofi"
-moderators = ["mira"]
-[[objects]]
-id = "speaker"
-shape = "box"
-size = [1, 2, 1]
-position = [0, 1, -25]
-grabbable = true
-[[events]]
-id = "set"
-title = "Late set"
-description = "Live music"
-tags = ["music"]
-start = {start.strftime("%Y-%m-%dT%H:%M:%S")}Z
-duration_minutes = 120
-capacity = 2
-host = "djsol"
-stage = "main"
-recurrence = "weekly"
-"""
+from tests.serverproc import ServerProcess
+from tests.worldfiles import LOBBY, club_world, world_dir
 
 
 @pytest.fixture
-def worlds(tmp_path: Path) -> Path:
-    d = tmp_path / "worlds"
-    d.mkdir()
-    (d / "lobby.toml").write_text(LOBBY)
-    (d / "club.toml").write_text(stage_world(datetime.now(UTC) - timedelta(minutes=10)))
-    return d
-
-
-@pytest.fixture
-def srv(tmp_path: Path, worlds: Path) -> Iterator[ServerProcess]:
-    data = tmp_path / "data"
-    data.mkdir()
-    s = ServerProcess(free_port(), data, worlds, extra_args=("--chat-words", "heck")).start()
+def srv(tmp_path: Path) -> Iterator[ServerProcess]:
+    worlds = world_dir(tmp_path, {"lobby": LOBBY, "club": club_world(datetime.now(UTC) - timedelta(minutes=10))})
+    s = ServerProcess.in_dir(tmp_path, worlds, extra_args=("--chat-words", "heck"))
     yield s
     s.stop()
 

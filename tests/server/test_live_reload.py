@@ -12,18 +12,8 @@ import pytest
 
 from server.protocol import MsgType, NoticeKind
 from tests.server.test_server import IDENT, Client, account, join
-from tests.serverproc import ServerProcess, free_port
-
-LOBBY = """
-id = "lobby"
-name = "Lobby"
-[bounds]
-min = [-20, -1, -20]
-max = [20, 10, 20]
-[[spawns]]
-name = "default"
-position = [0, 0, 0]
-"""
+from tests.serverproc import ServerProcess
+from tests.worldfiles import LOBBY, world_dir
 
 ROOM = """
 id = "room"
@@ -53,18 +43,12 @@ material = { color = "COLOR" }
 
 @pytest.fixture
 def worlds(tmp_path: Path) -> Path:
-    d = tmp_path / "worlds"
-    d.mkdir()
-    (d / "lobby.toml").write_text(LOBBY)
-    (d / "room.toml").write_text(ROOM.replace("COLOR", "#ffffff"))
-    return d
+    return world_dir(tmp_path, {"lobby": LOBBY, "room": ROOM.replace("COLOR", "#ffffff")})
 
 
 @pytest.fixture
 def live_server(tmp_path: Path, worlds: Path) -> Iterator[ServerProcess]:
-    data = tmp_path / "data"
-    data.mkdir()
-    srv = ServerProcess(free_port(), data, worlds).start()
+    srv = ServerProcess.in_dir(tmp_path, worlds)
     yield srv
     srv.stop()
 
