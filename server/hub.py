@@ -386,12 +386,15 @@ class Hub:
                     inst.teleport(sid, target)
 
     def set_stage(self, world: str, ids: frozenset[str]) -> None:
-        if ids or world in self.stage:
+        """Who and what is spotlit in ``world``; applied every tick by ``_sync_stage`` while set."""
+        if ids == self.stage.get(world, frozenset()):
+            return
+        if ids:
             self.stage[world] = ids
-        if not ids:
-            self.stage.pop(world, None)
-            for inst in self.instances.get(world, []):
-                inst.set_stage(frozenset(), frozenset(), {})
+            return
+        del self.stage[world]
+        for inst in self.instances.get(world, []):
+            inst.set_stage(frozenset(), frozenset(), {})
 
     def _sync_stage(self, world: str) -> None:
         """Spotlit people and objects: always visible everywhere in the world, and replicated
