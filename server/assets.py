@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,6 +130,3 @@ def fill_placeholder(world_info: dict[str, Any], object_id: str, url: str | None
     for o in world_info.get("objects", []):
         if o.get("id") == object_id and isinstance(o.get("generate"), dict):
             o["generate"] = {**o["generate"], "status": "ready" if url else "failed", "url": url, "error": error}
-
-
-StatusFn = Callable[[str], dict[str, object]]

@@ -106,9 +106,10 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
                 return
             rate = welcome[1]["input_rate"]
             # Walk from where the teleport lands, however late this bot got connected.
-            phase -= omega * (time.monotonic() - t0)
-            start = (cx + radius * math.cos(phase + omega * (time.monotonic() - t0)), 0.0,
-                     cz + radius * math.sin(phase + omega * (time.monotonic() - t0)))  # fmt: skip
+            late = time.monotonic() - t0
+            phase -= omega * late
+            angle = phase + omega * late
+            start = (cx + radius * math.cos(angle), 0.0, cz + radius * math.sin(angle))
             await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, list(start)]))
             stats.connected = True
 

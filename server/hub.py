@@ -479,7 +479,7 @@ class Hub:
         if world in self.stage:
             self._sync_stage(world)
         for inst in self.instances.get(world, []):
-            if inst.population == 0 and not inst._flight:
+            if inst.idle:
                 continue
             for sid, data in inst.tick(now_ms, skip).items():
                 self.emit(sid, data)

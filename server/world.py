@@ -326,6 +326,11 @@ class WorldInstance:
     def population(self) -> int:
         return len(self.members)
 
+    @property
+    def idle(self) -> bool:
+        """Nobody here and nothing in flight: ticking would change nothing."""
+        return not self.members and not self._flight
+
     def has_room(self) -> bool:
         return len(self.members) < self.spec.capacity
 
