@@ -1,6 +1,6 @@
 """Benchmark text-to-3D: the flow model vs the retrieval baseline on held-out test shapes.
 
-    python bench/genmodels.py [--checkpoint genmodels/checkpoints/cpu.pt] [--per-category 6]
+    python bench/genmodels.py [--checkpoint genmodels/checkpoints/cpu.pt] [--per-category 6] [--split test|val|band-val]
 
 Prints one JSON document.  Prompts are captions of held-out test shapes (heights in the
 band no training shape has); each generated asset is compared with the test shapes of its
@@ -138,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=None, help="sampling steps (default: checkpoint's)")
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--split",
+        choices=("test", "val", "band-val"),
+        default="test",
+        help="prompts from: test (held-out height band), val, or band-val (held-out-band shapes of corpus "
+        "seed+1: same distribution as test, disjoint from it; use it, not test, to choose settings)",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t_start = time.time()
@@ -149,7 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg = gens["model"].cfg
     res, trunc = grid_res(cfg), cfg.trunc
     corpus = shapes.build_corpus(cfg.per_category, cfg.corpus_seed)
-    tests = {c: [s for s in corpus["test"] if s.category == c][: args.per_category] for c in shapes.CATEGORIES}
+    if args.split == "band-val":
+        pool = shapes.build_corpus(cfg.per_category, cfg.corpus_seed + 1)["test"]
+    else:
+        pool = corpus[args.split]
+    tests = {c: [s for s in pool if s.category == c][: args.per_category] for c in shapes.CATEGORIES}
     classifier, cls_val_acc = train_classifier(corpus, res, trunc, args.classifier_epochs)
 
     # references: held-out shapes, and training shapes for the memorisation check
@@ -165,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "model_version": gens["model"].version,
         "sample_steps": gens["model"].steps,
         "guidance": gens["model"].guidance,
+        "split": args.split,
         "per_category": args.per_category,
         "points": args.points,
         "classifier_val_acc": round(cls_val_acc, 3),

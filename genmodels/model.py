@@ -174,6 +174,7 @@ class LatentConfig:
     depth: int = 4  # residual blocks
     cond_dim: int = 384  # text embedding width
     emb_dim: int = 128  # time embedding width
+    dropout: float = 0.0  # on each residual branch (training only); regularises the small corpus
 
 
 class LatentMLP(nn.Module):
@@ -207,6 +208,7 @@ class LatentMLP(nn.Module):
                     nn.Linear(cfg.width, 2 * cfg.width),
                     nn.SiLU(),
                     nn.Linear(2 * cfg.width, cfg.width),
+                    nn.Dropout(cfg.dropout),  # last, so parameter names match checkpoints without it
                 )
             )
             self.films.append(nn.Linear(cfg.width, 2 * cfg.width))

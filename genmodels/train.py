@@ -48,6 +48,7 @@ class TrainConfig:
     # optimisation
     batch: int = 32
     lr: float = 1e-3
+    weight_decay: float = 0.01  # AdamW
     warmup: int = 100  # linear warm-up steps, then cosine decay to lr/10
     steps: int = 2200  # ~0.8 s/step for the cpu config on 2 threads
     max_minutes: float = 28.0  # wall-clock cap: stops early, still saves a valid checkpoint
@@ -205,7 +206,7 @@ class Trainer:
         if isinstance(self.net, LatentMLP):
             self._fit_latent(self.net)
         self.flow = RectifiedFlow(self.net, cfg.p_uncond)
-        self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg.lr, weight_decay=0.01)
+        self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.ema = EMA(self.net, cfg.ema_decay)
         self.step = 0
         self.metrics: dict[str, float | int | str] = {}
@@ -241,6 +242,8 @@ class Trainer:
         if self.val_data is None:
             return float("nan")
         live = {k: v.clone() for k, v in self.net.state_dict().items()}
+        was_training = self.net.training
+        self.net.eval()  # no dropout in the val loss
         self.net.load_state_dict(self.ema.shadow)
         gen = torch.Generator().manual_seed(1234)
         losses = []
@@ -248,6 +251,7 @@ class Trainer:
             x, c = self.val_data.batch(min(self.cfg.batch, len(self.val_data)), gen)
             losses.append(float(self.flow.loss(x, c, gen)))
         self.net.load_state_dict(live)
+        self.net.train(was_training)
         return float(np.mean(losses))
 
     def fit(self, log: bool = True, out: Path | None = None) -> dict[str, float | int | str]:
@@ -350,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.init is not None:
         # warm start from a checkpoint's EMA weights (fresh optimiser): extends a run in bounded slices
         init = load_checkpoint(args.init)
-        if (init.cfg.arch, init.cfg.model, init.cfg.latent) != (cfg.arch, cfg.model, cfg.latent):
+        same = dataclasses.replace(init.cfg.latent, dropout=0.0) == dataclasses.replace(cfg.latent, dropout=0.0)
+        if (init.cfg.arch, init.cfg.model) != (cfg.arch, cfg.model) or not same:
             raise SystemExit(f"--init {args.init}: model config differs from {cfg.name!r}")
         trainer.net.load_state_dict(init.net.state_dict())
         trainer.ema = EMA(trainer.net, cfg.ema_decay)
