@@ -872,9 +872,35 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
+def world_events(app: web.Application, world: str, days: float = 7.0) -> list[dict[str, object]]:
+    """A world's live and upcoming events for the world list, from the one event book
+    (world files' and owners' events alike)."""
+    now = time.time()
+    out: list[dict[str, object]] = []
+    for e in sorted(app[HOSTING].events.events(world), key=lambda e: e.start):
+        if e.end <= now or e.start > now + days * 86400:
+            continue
+        out.append(
+            {
+                "id": e.id,
+                "key": e.key,
+                "world": e.world,
+                "title": e.title,
+                "description": e.description,
+                "tags": list(e.tags),
+                "start": datetime.fromtimestamp(e.start, UTC).isoformat(),
+                "end": datetime.fromtimestamp(e.end, UTC).isoformat(),
+                "live": e.start <= now < e.end,
+                "capacity": e.capacity,
+                "host": e.host,
+            }
+        )
+    return out
+
+
 async def list_worlds(request: web.Request) -> web.Response:
     app = request.app
-    return web.json_response([app[CATALOG].summary(w, app[HUB]) for w in app[CATALOG].listed()])
+    return web.json_response([app[CATALOG].summary(w, app[HUB], world_events(app, w)) for w in app[CATALOG].listed()])
 
 
 async def get_world(request: web.Request) -> web.Response:
@@ -882,7 +908,7 @@ async def get_world(request: web.Request) -> web.Response:
     wid = request.match_info["world"]
     if wid not in app[CATALOG].specs:
         return web.json_response({"error": "unknown_world", "message": f"no world {wid!r}"}, status=404)
-    return web.json_response(app[CATALOG].detail(wid, app[HUB]))
+    return web.json_response(app[CATALOG].detail(wid, app[HUB], world_events(app, wid)))
 
 
 def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Application:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,35 +64,7 @@ class Catalog:
     def listed(self) -> list[str]:
         return sorted(w for w, c in self.configs.items() if c.visibility == "public") or sorted(self.specs)
 
-    def upcoming_events(self, world: str, now: datetime | None = None, days: int = 7) -> list[dict[str, object]]:
-        cfg = self.configs.get(world)
-        if cfg is None:
-            return []
-        now = now or datetime.now(UTC)
-        out: list[dict[str, object]] = []
-        for ev in cfg.events:
-            for occ in ev.occurrences(now, now + timedelta(days=days)):
-                start, end = occ.start, occ.end
-                if end <= now:
-                    continue
-                out.append(
-                    {
-                        "id": ev.id,
-                        "world": world,
-                        "title": ev.title,
-                        "description": ev.description,
-                        "tags": list(ev.tags),
-                        "start": start.isoformat(),
-                        "end": end.isoformat(),
-                        "live": start <= now < end,
-                        "capacity": ev.capacity,
-                        "host": ev.host,
-                    }
-                )
-        out.sort(key=lambda e: str(e["start"]))
-        return out
-
-    def summary(self, world: str, hub: Hub) -> dict[str, object]:
+    def summary(self, world: str, hub: Hub, events: list[dict[str, object]]) -> dict[str, object]:
         spec = self.specs[world]
         cfg = self.configs.get(world)
         occupancy, instances = hub.occupancy(world)
@@ -106,11 +77,11 @@ class Catalog:
             "capacity": spec.capacity,
             "occupancy": occupancy,
             "instances": instances,
-            "events": self.upcoming_events(world),
+            "events": events,
         }
 
-    def detail(self, world: str, hub: Hub) -> dict[str, object]:
-        return {**self.summary(world, hub), "world_info": self.specs[world].description}
+    def detail(self, world: str, hub: Hub, events: list[dict[str, object]]) -> dict[str, object]:
+        return {**self.summary(world, hub, events), "world_info": self.specs[world].description}
 
 
 def load_catalog(worlds_dir: Path) -> Catalog:

@@ -112,3 +112,17 @@ def save_shot(page: Page, artifacts: Path, name: str) -> Any:
         repo_art.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(artifacts / f"{name}.png", repo_art / f"{name}.png")
     return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def state(page: Page) -> dict[str, Any]:
+    """``window.plaza.state()`` of a page (plain JSON)."""
+    return page.evaluate("plaza.state()")  # type: ignore[no-any-return]
+
+
+def wait_joined(page: Page, world: str, timeout: float = 30_000) -> dict[str, Any]:
+    page.wait_for_function(
+        "(w) => window.plaza && plaza.state().connected && plaza.state().world === w && plaza.state().frames > 2",
+        arg=world,
+        timeout=timeout,
+    )
+    return state(page)

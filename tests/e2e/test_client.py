@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import Pages, save_shot
+from tests.e2e.conftest import Pages, save_shot, state, wait_joined
 from tests.serverproc import ServerProcess
 
 pytestmark = pytest.mark.timeout(90)
@@ -38,19 +38,6 @@ class Ctx:
 
 
 ctx = Ctx()
-
-
-def state(page: Page) -> dict[str, Any]:
-    return page.evaluate("plaza.state()")  # type: ignore[no-any-return]
-
-
-def wait_joined(page: Page, world: str, timeout: float = 30_000) -> dict[str, Any]:
-    page.wait_for_function(
-        "(w) => window.plaza && plaza.state().connected && plaza.state().world === w && plaza.state().frames > 2",
-        arg=world,
-        timeout=timeout,
-    )
-    return state(page)
 
 
 def close(a: list[float], b: list[float], tol: float) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import Pages, save_shot
+from tests.e2e.conftest import Pages, save_shot, state, wait_joined
 from tests.serverproc import REPO, ServerProcess
 from tests.worldfiles import LOBBY, club_world, world_dir
 
@@ -56,19 +56,6 @@ def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     )
     with urllib.request.urlopen(req) as r:
         return r.status, json.load(r)
-
-
-def state(page: Page) -> dict[str, Any]:
-    return page.evaluate("plaza.state()")  # type: ignore[no-any-return]
-
-
-def wait_joined(page: Page, world: str, timeout: float = 30_000) -> dict[str, Any]:
-    page.wait_for_function(
-        "(w) => window.plaza && plaza.state().connected && plaza.state().world === w && plaza.state().frames > 2",
-        arg=world,
-        timeout=timeout,
-    )
-    return state(page)
 
 
 def sees(page: Page, eid: int) -> bool:
