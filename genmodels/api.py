@@ -29,10 +29,19 @@ import torch
 
 from genmodels import asset as asset_mod
 from genmodels import shapes
+from genmodels.heights import clamp_height, parse_height
 from genmodels.model import LatentMLP
 from genmodels.prompts import check_prompt
 from genmodels.text import get_encoder
-from genmodels.train import CHECKPOINT_DIR, LoadedModel, TrainConfig, grid_res, load_checkpoint
+from genmodels.train import (
+    CHECKPOINT_DIR,
+    LoadedModel,
+    TrainConfig,
+    conditioner,
+    grid_res,
+    load_checkpoint,
+    training_corpus,
+)
 
 Progress = Callable[[float], None]
 DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "cpu.pt"
@@ -75,11 +84,15 @@ class Asset:
 class RetrievalBaseline:
     """Floor: return the training shape whose caption embedding is nearest the prompt.
 
+    A stated height counts too, so the floor gets the same information as the model: the
+    text picks the ``shortlist`` nearest shapes (what), the height orders them (which).
     The seed picks among the top-k matches so different seeds still vary.
     """
 
+    shortlist = 32
+
     def __init__(self, cfg: TrainConfig, corpus: dict[str, list[shapes.Shape]] | None = None, k: int = 5) -> None:
-        corpus = corpus or shapes.build_corpus(cfg.per_category, cfg.corpus_seed)
+        corpus = corpus or training_corpus(cfg)
         self.shapes = corpus["train"]
         self.cfg = cfg
         self.k = k
@@ -87,19 +100,24 @@ class RetrievalBaseline:
         caps = [s.captions for s in self.shapes]
         n = len(caps[0])
         self.emb = self.encoder.encode([c for cs in caps for c in cs]).reshape(len(caps), n, -1)
+        self.heights = np.array([s.height for s in self.shapes])
         self._grids: dict[int, np.ndarray] = {}
 
     def nearest(self, prompt: str, seed: int = 0) -> shapes.Shape:
         q = self.encoder.encode([prompt])[0]
         sim = (self.emb @ q).max(axis=1)
-        top = np.argsort(-sim)[: self.k]
+        top = np.argsort(-sim)[: max(self.shortlist, self.k)]
+        asked = parse_height(prompt)
+        if asked is not None:
+            top = top[np.argsort(np.abs(self.heights[top] - clamp_height(asked)), kind="stable")]
+        top = top[: self.k]
         return self.shapes[int(top[np.random.default_rng(seed).integers(len(top))])]
 
     def grid(self, prompt: str, seed: int = 0) -> np.ndarray:
         s = self.nearest(prompt, seed)
-        if s.uid not in self._grids:
-            self._grids[s.uid] = s.tsdf(grid_res(self.cfg), self.cfg.trunc)
-        return self._grids[s.uid]
+        if id(s) not in self._grids:  # uids repeat across extra corpora; the objects do not
+            self._grids[id(s)] = s.tsdf(grid_res(self.cfg), self.cfg.trunc)
+        return self._grids[id(s)]
 
 
 class Generator:
@@ -129,7 +147,7 @@ class Generator:
         self.use_cache = use_cache
         self.retries = retries
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-        self.encoder = get_encoder(self.cfg.text_encoder)
+        self.conditioner = conditioner(self.cfg)
         self._baseline: RetrievalBaseline | None = None
         self._lock = threading.Lock()
         if backend not in ("flow", "baseline"):
@@ -155,34 +173,21 @@ class Generator:
         """TSDF grids (N, R, R, R) for prompts; one seeded noise draw per item."""
         if self.backend == "baseline":
             return np.stack([self.baseline.grid(p, s) for p, s in zip(prompts, seeds, strict=True)])
-        cond = torch.from_numpy(self.encoder.encode(prompts))
+        cond = torch.from_numpy(self.conditioner.encode(prompts))
         net = self.model.net
         shape = (net.cfg.latent,) if isinstance(net, LatentMLP) else (1,) + (self.cfg.model.res,) * 3
-        with self._lock:
+        with self._lock, torch.inference_mode():
             torch.set_num_threads(self.threads)
             # start from per-request seeded noise: same seed -> same asset, whatever the batch
             noise = torch.cat(
                 [torch.randn((1, *shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds]
             )
-            x = self._sample_from(noise, cond, progress)
+            x = self.model.flow.sample(
+                cond, noise, self.steps, self.guidance, None if progress is None else lambda f: progress(0.8 * f)
+            )
             if isinstance(net, LatentMLP):
                 x = net.decode(x)
         return x[:, 0].clamp(-1, 1).numpy()
-
-    @torch.no_grad()
-    def _sample_from(self, x: torch.Tensor, cond: torch.Tensor, progress: Progress | None) -> torch.Tensor:
-        flow = self.model.flow
-        b = x.shape[0]
-        ts = torch.linspace(0.0, 1.0, self.steps + 1)
-        keep = torch.cat([torch.ones(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool)])
-        for i in range(self.steps):
-            t = ts[i].expand(b)
-            both = flow.net(torch.cat([x, x]), torch.cat([t, t]), torch.cat([cond, cond]), keep)
-            vc, vu = both.chunk(2)
-            x = x + (ts[i + 1] - ts[i]) * (vu + self.guidance * (vc - vu))
-            if progress is not None:
-                progress(0.8 * (i + 1) / self.steps)
-        return x
 
     def generate(self, prompt: str, seed: int = 0, progress: Progress | None = None) -> Asset:
         t0 = time.perf_counter()

@@ -35,19 +35,21 @@ class RectifiedFlow:
         v = self.net(xt, t, cond, keep)
         return torch.mean((v - (x1 - x0)) ** 2)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def sample(
         self,
         cond: torch.Tensor,
-        shape: tuple[int, ...],
-        steps: int = 24,
+        x0: torch.Tensor,
+        steps: int = 8,
         guidance: float = 3.0,
-        generator: torch.Generator | None = None,
         progress: Progress | None = None,
     ) -> torch.Tensor:
-        """Draw len(cond) samples of ``shape`` (per sample, e.g. (1, 32, 32, 32))."""
+        """Integrate from the noise ``x0`` (one row per row of ``cond``) to data.
+
+        The caller draws ``x0``, so a request's seed fixes its sample whatever else is batched.
+        """
         b = cond.shape[0]
-        x = torch.randn((b, *shape), generator=generator, device=cond.device)
+        x = x0
         ts = torch.linspace(0.0, 1.0, steps + 1, device=cond.device)
         keep = torch.cat([torch.ones(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool)]).to(cond.device)
         for i in range(steps):

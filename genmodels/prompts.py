@@ -11,6 +11,7 @@ import re
 
 from genmodels import shapes
 from genmodels.asset import NOUN_TO_CATEGORY, detect_category, normalise_prompt
+from genmodels.heights import MAX_HEIGHT, MIN_HEIGHT, clamp_height, parse_height
 
 MAX_PROMPT_CHARS = 200
 STOPWORDS = frozenset(
@@ -36,6 +37,12 @@ def check_prompt(prompt: str) -> tuple[str, list[str]]:
     unknown = [w for w in re.findall(r"[a-z]+", clean) if w not in known]
     if unknown:
         notes.append("unknown words (best effort, may be ignored): " + ", ".join(dict.fromkeys(unknown)))
+    asked = parse_height(clean)
+    if asked is not None and clamp_height(asked) != asked:
+        notes.append(
+            f"assets are {MIN_HEIGHT:g}-{MAX_HEIGHT:g} m tall; drawing {clamp_height(asked):g} m "
+            "(give the object a scale in the world for another size)"
+        )
     if detect_category(clean) is None:
         notes.append("no known object word (" + ", ".join(shapes.CATEGORIES) + "); the shape is a best guess")
     return clean, notes

@@ -26,9 +26,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from genmodels.heights import HEIGHT_WORDS, UNIT_WORDS, format_height
+
 FLOOR = -0.9  # objects stand on this plane so heights are comparable across shapes
-MAX_HEIGHT = 1.8  # from FLOOR to the top of the unit cube, minus a margin
 HELD_OUT_BAND = (0.40, 0.55)  # normalised height range reserved for the test split
+# thin parts are at least ~2 voxels across at 32^3 (a voxel is 6.5 cm): thinner table legs (9 cm)
+# were lost by every 32^3 model tried, even by a 512-component PCA of the real shapes
+LEG_R = 0.07
+POLE_R = 0.05
 
 Sdf = Callable[[np.ndarray], np.ndarray]
 
@@ -422,7 +427,7 @@ def _table(rng: np.random.Generator, h: float) -> tuple[dict, Sdf, list[str], li
             x, z = r * np.cos(a), r * np.sin(a)
             if shape == "square":
                 z *= 0.75
-            parts.append(cylinder((x, FLOOR + leg_len / 2, z), 0.045, leg_len / 2))
+            parts.append(cylinder((x, FLOOR + leg_len / 2, z), LEG_R, leg_len / 2))
     params = {"height": h, "width": width, "legs": legs, "top": shape}
     adjectives = [shape, "one-legged" if legs == 1 else f"{['', '', '', 'three', 'four'][legs]}-legged"]
     return params, union(parts), ["table", "desk" if shape == "square" else "table"], adjectives
@@ -432,7 +437,7 @@ def _lamp(rng: np.random.Generator, h: float) -> tuple[dict, Sdf, list[str], lis
     shade_w = _u(rng, 0.25, 0.6)
     shade_h = _u(rng, 0.2, 0.4) * h
     base_r = _u(rng, 0.15, 0.3)
-    pole_r = 0.035
+    pole_r = POLE_R
     shade_bottom = FLOOR + h - shade_h
     parts = [
         cylinder((0, FLOOR + 0.03, 0), base_r, 0.03, 0.01),
@@ -546,16 +551,26 @@ TEMPLATES = [
 ]
 
 
+# captions that state the height in metres or centimetres ("a 1.25 m tall pine tree"): what an
+# author asks for, and the only way a prompt can ask for a height inside the held-out band
+HEIGHT_TEMPLATES = [
+    "a {height} tall {adj} {noun}",
+    "a {colour} {noun}, {height} tall",
+    "a {material} {noun} {height} high",
+    "{noun}, {height} tall, {colour}",
+]
+
+
 def size_bin(height_t: float) -> int:
     return 0 if height_t < 0.33 else (1 if height_t < 0.66 else 2)
 
 
-def make_captions(shape: Shape, rng: np.random.Generator, n: int = 4) -> list[str]:
+def make_captions(shape: Shape, rng: np.random.Generator, n: int = 4, templates: list[str] = TEMPLATES) -> list[str]:
     """Templated captions from the parameters plus colour/material words (appearance only)."""
     out: list[str] = []
     wt = (float(shape.params.get("width", 1.0)) - 0.0) / 1.8
     wbin = 0 if wt < 0.3 else (1 if wt < 0.6 else 2)
-    for i in rng.permutation(len(TEMPLATES))[:n]:
+    for i in rng.permutation(len(templates))[:n]:
         words = {
             "size": str(rng.choice(SIZE_WORDS[size_bin(shape.height_t)])),
             "adj": str(rng.choice(shape.adjectives)) if shape.adjectives else "",
@@ -564,9 +579,16 @@ def make_captions(shape: Shape, rng: np.random.Generator, n: int = 4) -> list[st
             "material": str(rng.choice(list(MATERIALS))),
             "width": str(rng.choice(WIDTH_WORDS[wbin])),
         }
-        text = re.sub(r"\s+", " ", TEMPLATES[i].format(**words)).replace(" ,", ",").strip()
+        if "{height}" in templates[i]:  # drawn only when used: the plain captions' stream stays as it was
+            words["height"] = format_height(shape.height, rng)
+        text = re.sub(r"\s+", " ", templates[i].format(**words)).replace(" ,", ",").strip()
         out.append(re.sub(r"\ba ([aeiou])", r"an \1", text))
     return out
+
+
+def height_caption_rng(shape: Shape) -> np.random.Generator:
+    """Own stream for the height captions, so adding them left every shape and split unchanged."""
+    return np.random.default_rng([CATEGORIES.index(shape.category), int(shape.height_t * 2**32)])
 
 
 def make_shape(category: str, rng: np.random.Generator, height_t: float | None = None) -> Shape:
@@ -575,7 +597,9 @@ def make_shape(category: str, rng: np.random.Generator, height_t: float | None =
     lo, hi = HEIGHT_RANGE[category]
     params, sdf, nouns, adjectives = MAKERS[category](rng, lo + height_t * (hi - lo))
     shape = Shape(category, params, height_t, sdf, nouns, adjectives)
-    shape.captions = make_captions(shape, rng)
+    shape.captions = make_captions(shape, rng) + make_captions(
+        shape, height_caption_rng(shape), n=2, templates=HEIGHT_TEMPLATES
+    )
     return shape
 
 
@@ -604,11 +628,11 @@ def build_corpus(per_category: int = 160, seed: int = 0, val_frac: float = 0.1) 
 
 def vocabulary() -> set[str]:
     """Every word the captions can contain: used to flag unknown prompt words."""
-    words: set[str] = set(COLOURS) | set(MATERIALS) | set(CATEGORIES)
+    words: set[str] = set(COLOURS) | set(MATERIALS) | set(CATEGORIES) | set(UNIT_WORDS) | set(HEIGHT_WORDS)
     for ws in list(SIZE_WORDS.values()) + list(WIDTH_WORDS.values()):
         for w in ws:
             words |= set(re.findall(r"[a-z]+", w))  # "mid-sized" -> mid, sized: prompts are split the same way
-    for t in TEMPLATES:
+    for t in TEMPLATES + HEIGHT_TEMPLATES:
         words |= set(re.findall(r"[a-z]+", re.sub(r"\{[a-z]+\}", " ", t)))
     rng = np.random.default_rng(0)
     for cat in CATEGORIES:

@@ -22,6 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
+from genmodels.heights import HEIGHT_FEATURES, height_features
+
 EMBED_DIM = 384  # MiniLM's width; the fallback uses the same so configs stay comparable
 
 
@@ -129,3 +131,19 @@ def get_encoder(name: str = "minilm") -> TextEncoder:
 def default_encoder_name() -> str:
     """MiniLM when installed, else the hashed fallback."""
     return "minilm" if minilm_available() else "hash"
+
+
+class Conditioner:
+    """What a model is conditioned on: the sentence embedding, plus stated-height features.
+
+    ``height=False`` is the embedding alone (checkpoints from before height conditioning).
+    """
+
+    def __init__(self, encoder: str, height: bool) -> None:
+        self.encoder = get_encoder(encoder)
+        self.height = height
+        self.dim = self.encoder.dim + (HEIGHT_FEATURES if height else 0)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        emb = self.encoder.encode(texts)
+        return np.concatenate([emb, height_features(texts)], axis=1) if self.height else emb

@@ -34,7 +34,7 @@ def test_empty_grid_is_a_clear_error() -> None:
 def test_cache_key_is_stable_and_normalises_whitespace_and_case() -> None:
     k = asset.cache_key("a tall pine tree", 3, "abc123")
     # pinned: changing this breaks every cached URL; bump PIPELINE_VERSION deliberately instead
-    assert k == "0791a31f2ae47b892c44e637a489770a"
+    assert k == "a71a58e7ca3b937998bd29513b5d133f"
     assert asset.cache_key("  A tall   PINE tree ", 3, "abc123") == k
     assert asset.cache_key("a tall pine tree", 4, "abc123") != k
     assert asset.cache_key("a tall pine tree", 3, "abc124") != k
@@ -50,3 +50,14 @@ def test_colour_and_material_words_reach_the_material() -> None:
 def test_category_detection_prefers_the_last_noun() -> None:
     assert asset.detect_category("a stone table") == "table"
     assert asset.detect_category("a spaceship") is None
+
+
+def test_separable_resample_equals_the_3d_blur_and_cubic_zoom() -> None:
+    from scipy import ndimage
+
+    from genmodels.asset import resample
+
+    g = np.pad(shapes.make_shape("tree", np.random.default_rng(3)).tsdf(32), 1, constant_values=1.0)
+    expected = ndimage.zoom(ndimage.gaussian_filter(g, 0.6), 2, order=3)
+    assert np.abs(resample(g, 2, 0.6) - expected).max() < 1e-5
+    assert np.abs(resample(g, 1, 0.6) - ndimage.gaussian_filter(g, 0.6)).max() < 1e-5
