@@ -175,34 +175,6 @@ class LatentConfig:
     cond_dim: int = 384  # text embedding width
     emb_dim: int = 128  # time embedding width
     dropout: float = 0.0  # on each residual branch (training only); regularises the small corpus
-    refine_width: int = 0  # >0: a GridRefiner of this width follows the linear decode (see there)
-
-
-class GridRefiner(nn.Module):
-    """Nonlinear decoder stage: PCA-decoded TSDF -> corrected TSDF (residual 3D conv net).
-
-    Why: a linear basis keeps bulk but not thin parts whose position varies from shape to
-    shape (table legs are ~1.4 voxels wide at 32^3; even 512 components left band tables
-    with a 0.16 m height error, legs gone).  The decode keeps faint traces of them; this
-    net learns to restore them from PCA round trips of training grids, with latent noise
-    added so it also cleans up the flow's own errors.  Runs folded (32^3 -> 16^3 x 8) to
-    stay cheap on a CPU.
-    """
-
-    def __init__(self, width: int, fold: int = 2, layers: int = 4) -> None:
-        super().__init__()
-        self.fold = fold
-        c = fold**3
-        mods: list[nn.Module] = [nn.Conv3d(c, width, 3, padding=1)]
-        for _ in range(layers - 2):
-            mods += [nn.SiLU(), nn.Conv3d(width, width, 3, padding=1)]
-        mods += [nn.SiLU(), nn.Conv3d(width, c, 3, padding=1)]
-        self.net = nn.Sequential(*mods)
-        nn.init.zeros_(mods[-1].weight)  # starts as the identity: never worse than the linear decode
-        nn.init.zeros_(mods[-1].bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x + fold3d(self.net(unfold3d(x, self.fold)), self.fold)).clamp(-1, 1)
 
 
 class LatentMLP(nn.Module):
@@ -244,7 +216,6 @@ class LatentMLP(nn.Module):
         self.out = nn.Linear(cfg.width, cfg.latent)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
-        self.refiner = GridRefiner(cfg.refine_width) if cfg.refine_width > 0 else None
 
     @torch.no_grad()
     def set_basis(self, mean: torch.Tensor, basis: torch.Tensor, scale: torch.Tensor) -> None:
@@ -257,14 +228,9 @@ class LatentMLP(nn.Module):
         flat = grid.reshape(grid.shape[0], -1) - self.mean
         return (flat @ self.basis.T) / self.scale
 
-    def decode_linear(self, z: torch.Tensor) -> torch.Tensor:
-        r = self.cfg.res
-        return ((z * self.scale) @ self.basis + self.mean).reshape(-1, 1, r, r, r).clamp(-1, 1)
-
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Latent -> TSDF grid in [-1, 1]: the linear PCA decode, then the refiner if there is one."""
-        x = self.decode_linear(z)
-        return self.refiner(x) if self.refiner is not None else x
+        r = self.cfg.res
+        return ((z * self.scale) @ self.basis + self.mean).reshape(-1, 1, r, r, r)
 
     def forward(
         self, z: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, keep: torch.Tensor | None = None

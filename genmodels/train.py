@@ -58,12 +58,6 @@ class TrainConfig:
     ema_decay: float = 0.999
     ema_start: int = 200  # EMA copies raw weights until here: early weights are noise
     p_uncond: float = 0.1  # prompt dropout for classifier-free guidance
-    # refiner (arch "pca" with latent.refine_width > 0): trained after the flow, on PCA round trips
-    refine_steps: int = 0
-    refine_batch: int = 16
-    refine_lr: float = 2e-3
-    refine_noise: float = 0.3  # std of noise added to whitened latents: the flow's samples are not exact
-    refine_minutes: float = 12.0
     seed: int = 0
     threads: int = 2  # the dev box is shared; never grab every core
     # sampling defaults stored with the checkpoint
@@ -94,14 +88,10 @@ CONFIGS: dict[str, TrainConfig] = {
         name="tiny-pca",
         arch="pca",
         model=UNetConfig(res=16),
-        latent=LatentConfig(
-            res=16, latent=8, width=64, depth=2, emb_dim=32, cond_dim=EMBED_DIM + HEIGHT_FEATURES, refine_width=8
-        ),
+        latent=LatentConfig(res=16, latent=8, width=64, depth=2, emb_dim=32, cond_dim=EMBED_DIM + HEIGHT_FEATURES),
         per_category=4,
         text_encoder="hash",
         height_cond=True,
-        refine_steps=4,
-        refine_batch=4,
         batch=16,
         steps=20,
         warmup=2,
@@ -182,8 +172,16 @@ def config_from_dict(d: dict) -> TrainConfig:
     lat = dict(d.pop("latent", {}))
     if "mults" in m:
         m["mults"] = tuple(m["mults"])
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig(model=UNetConfig(**m), latent=LatentConfig(**lat), **{k: v for k, v in d.items() if k in known})
+
+    def known(cls: type, kv: dict) -> dict:  # keys of other versions' experiments are ignored
+        names = {f.name for f in dataclasses.fields(cls)}
+        return {k: v for k, v in kv.items() if k in names}
+
+    return TrainConfig(
+        model=UNetConfig(**known(UNetConfig, m)),
+        latent=LatentConfig(**known(LatentConfig, lat)),
+        **known(TrainConfig, d),
+    )
 
 
 def resolve_config(name_or_file: str) -> TrainConfig:
@@ -269,7 +267,7 @@ class Trainer:
         scale = (sv[:k] / math.sqrt(max(x.shape[0] - 1, 1))).clamp_min(1e-4)
         net.set_basis(mean, basis, scale)
         self.encode_latents()
-        recon = net.decode_linear(net.encode(g))
+        recon = net.decode(net.encode(g))
         self.pca_recon_mae = float((recon - g).abs().mean())
 
     @torch.no_grad()
@@ -335,10 +333,8 @@ class Trainer:
                 keep = {k: v for k, v in self.metrics.items() if k == "init_steps"}
                 self.metrics = {**keep, "steps": self.step, "partial": 1}
                 self.save(out)
-        refine = self._fit_refiner(log) if isinstance(self.net, LatentMLP) and self.net.refiner is not None else {}
         self.metrics = {
             **{k: v for k, v in self.metrics.items() if k == "init_steps"},
-            **refine,
             "steps": self.step,
             "train_seconds": round(time.time() - t0, 1),
             "train_loss_ema": round(running, 5),
@@ -350,54 +346,6 @@ class Trainer:
         if hasattr(self, "pca_recon_mae"):
             self.metrics["pca_recon_mae"] = round(self.pca_recon_mae, 5)
         return self.metrics
-
-    def _refiner_batch(
-        self, data: ShapeData, size: int, gen: torch.Generator
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(noisy linear decode, clean linear decode, target grid) for random shapes, mirrored at random."""
-        assert data.latents is not None and isinstance(self.net, LatentMLP)
-        idx = torch.randint(0, len(data), (size,), generator=gen)
-        flip = torch.rand(size, generator=gen) < 0.5
-        z = data.latents[idx, flip.long()]
-        target = torch.where(flip[:, None, None, None, None], data.grids[idx].flip(2), data.grids[idx])
-        noisy = z + self.cfg.refine_noise * torch.randn(z.shape, generator=gen)
-        return self.net.decode_linear(noisy), self.net.decode_linear(z), target
-
-    def _fit_refiner(self, log: bool) -> dict[str, float]:
-        """Train the GridRefiner to turn PCA round trips back into the real grids; copy it into the EMA."""
-        assert isinstance(self.net, LatentMLP) and self.net.refiner is not None
-        cfg, ref = self.cfg, self.net.refiner
-        gen = torch.Generator().manual_seed(cfg.seed + 1)
-        opt = torch.optim.AdamW(ref.parameters(), lr=cfg.refine_lr, weight_decay=0.0)
-        t0 = time.time()
-        step = 0
-        ref.train()
-        while step < cfg.refine_steps and (time.time() - t0) / 60 < cfg.refine_minutes:
-            with torch.no_grad():
-                x, _, y = self._refiner_batch(self.train_data, cfg.refine_batch, gen)
-            for g in opt.param_groups:  # cosine to a tenth
-                g["lr"] = cfg.refine_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / cfg.refine_steps)))
-            # inside voxels are rare and are what thin parts are made of: weigh them up
-            loss = ((ref(x) - y).abs() * (1 + 3 * (y < 0))).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            if log and step % max(1, cfg.log_every // 10) == 0:
-                print(f"refine {step} loss {loss.item():.4f} {time.time() - t0:.0f}s", file=sys.stderr)
-        ref.eval()
-        for k, v in self.net.state_dict().items():
-            if k.startswith("refiner."):
-                self.ema.shadow[k].copy_(v)
-        out = {"refine_steps": step, "refine_seconds": round(time.time() - t0, 1)}
-        data = self.val_data or self.train_data
-        with torch.no_grad():
-            x, clean, y = self._refiner_batch(data, min(64, len(data)), torch.Generator().manual_seed(99))
-            out["refine_val_mae_linear"] = round(float((clean - y).abs().mean()), 5)
-            out["refine_val_mae_refined"] = round(float((ref(clean) - y).abs().mean()), 5)
-            out["refine_val_mae_noisy_linear"] = round(float((x - y).abs().mean()), 5)
-            out["refine_val_mae_noisy_refined"] = round(float((ref(x) - y).abs().mean()), 5)
-        return out
 
     def save(self, path: Path) -> str:
         """Write ``path`` (.pt) and its .json twin; returns the model version (content hash)."""
@@ -455,16 +403,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.init is not None:
         # warm start from a checkpoint's EMA weights (fresh optimiser): extends a run in bounded slices
         init = load_checkpoint(args.init)
-        # dropout and the refiner may differ: a refiner can be added to (or retrained on) a trained flow
-        same = dataclasses.replace(init.cfg.latent, dropout=0.0, refine_width=0) == dataclasses.replace(
-            cfg.latent, dropout=0.0, refine_width=0
-        )
+        same = dataclasses.replace(init.cfg.latent, dropout=0.0) == dataclasses.replace(cfg.latent, dropout=0.0)
         if (init.cfg.arch, init.cfg.model) != (cfg.arch, cfg.model) or not same:
             raise SystemExit(f"--init {args.init}: model config differs from {cfg.name!r}")
-        flow_only = {k: v for k, v in init.net.state_dict().items() if not k.startswith("refiner.")}
-        trainer.net.load_state_dict(flow_only, strict=False)
+        trainer.net.load_state_dict(init.net.state_dict())
         if isinstance(trainer.net, LatentMLP):
-            trainer.encode_latents()
+            trainer.encode_latents()  # the data's latents must use the loaded basis, not the one just fitted
         trainer.ema = EMA(trainer.net, cfg.ema_decay)
         cfg.ema_start = 0
         trainer.metrics["init_steps"] = int(init.metrics.get("steps", 0))
