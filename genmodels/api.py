@@ -202,23 +202,27 @@ class Generator:
                 progress(1.0)
             return Asset(key, glb, path, meta["triangles"], time.perf_counter() - t0, self.device,
                          meta["notes"], cached=True, watertight=meta["watertight"])  # fmt: skip
-        result, grid, last_error = None, None, None
+        result, grid, last_error, used = None, None, None, 0
         for attempt in range(self.retries + 1):
-            # a sample can come out empty; retry with a derived seed (still deterministic per request)
+            # a draw can come out empty or not closed; retry with a derived seed (still deterministic
+            # per request) and keep the first closed mesh, else the first mesh at all
             s = seed if attempt == 0 else seed * 7919 + attempt
-            grid = self.sample_grids([clean], [s], progress)[0]
+            g = self.sample_grids([clean], [s], progress)[0]
             try:
-                result = asset_mod.grid_to_glb(grid, clean, self.max_triangles)
+                r = asset_mod.grid_to_glb(g, clean, self.max_triangles)
             except ValueError as err:
                 last_error = err
                 continue
-            if attempt:
-                notes = [*notes, f"the first {attempt} draw(s) were empty; used a derived seed"]
-            break
+            if result is None or (r.watertight and not result.watertight):
+                result, grid, used = r, g, attempt
+            if result.watertight:
+                break
         if result is None or grid is None:
             raise GenerationError(
                 f"could not build a mesh for {clean!r} (seed {seed}): {last_error}; try another seed or prompt"
             )
+        if used:
+            notes = [*notes, f"draw {used + 1} of this seed was used: earlier draws were empty or not closed"]
         notes = notes + result.notes
         out_path: Path | None = None
         if self.use_cache:

@@ -70,3 +70,25 @@ def test_shipped_checkpoint_is_small_and_makes_a_clean_tree(tmp_path: Path, vali
     assert asset.watertight and 100 < asset.triangles <= 4000 and len(asset.glb) < 300_000
     assert asset.seconds < 10
     assert validate_glb(asset.path)["issues"]["numErrors"] == 0
+
+
+def test_a_draw_that_is_not_closed_is_replaced_by_a_closed_one(
+    tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from genmodels import asset
+
+    real = asset.grid_to_glb
+    calls: list[int] = []
+
+    def first_one_open(*args, **kwargs):  # the first draw's mesh comes back open, later ones as built
+        calls.append(1)
+        out = real(*args, **kwargs)
+        return dataclasses.replace(out, watertight=False) if len(calls) == 1 else out
+
+    monkeypatch.setattr(asset, "grid_to_glb", first_one_open)
+    result = Generator(tiny_checkpoint, cache_dir=tmp_path, use_cache=False).generate("a red rock", seed=4)
+    assert len(calls) >= 2
+    # a closed later draw wins (and says so); with none closed the first mesh is kept, silently
+    assert result.watertight == any("earlier draws were empty or not closed" in n for n in result.notes)
