@@ -133,6 +133,11 @@ def default_encoder_name() -> str:
     return "minilm" if minilm_available() else "hash"
 
 
+def condition_width(height: bool) -> int:
+    """Width of a condition vector, known without loading an encoder (both encoders give EMBED_DIM)."""
+    return EMBED_DIM + (HEIGHT_FEATURES if height else 0)
+
+
 class Conditioner:
     """What a model is conditioned on: the sentence embedding, plus stated-height features.
 
@@ -142,7 +147,7 @@ class Conditioner:
     def __init__(self, encoder: str, height: bool) -> None:
         self.encoder = get_encoder(encoder)
         self.height = height
-        self.dim = self.encoder.dim + (HEIGHT_FEATURES if height else 0)
+        self.dim = condition_width(height)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         emb = self.encoder.encode(texts)

@@ -30,7 +30,7 @@ from genmodels import shapes
 from genmodels.flow import RectifiedFlow
 from genmodels.heights import HEIGHT_FEATURES
 from genmodels.model import LatentConfig, LatentMLP, UNet3D, UNetConfig
-from genmodels.text import EMBED_DIM, Conditioner
+from genmodels.text import EMBED_DIM, Conditioner, condition_width
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 
@@ -144,7 +144,7 @@ def training_corpus(cfg: TrainConfig) -> dict[str, list[shapes.Shape]]:
 
 
 def cond_width(cfg: TrainConfig) -> int:
-    return EMBED_DIM + (HEIGHT_FEATURES if cfg.height_cond else 0)
+    return condition_width(cfg.height_cond)
 
 
 def conditioner(cfg: TrainConfig) -> Conditioner:
