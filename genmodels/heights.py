@@ -27,6 +27,7 @@ _HEIGHT_RE = re.compile(
     r"(?<![\d.])(\d+(?:\.\d+)?)\s*(centimet(?:re|er)s?|cm|met(?:re|er)s?|m|ft|feet|foot)(?![a-z])", re.IGNORECASE
 )
 _CENTRE, _SPAN = 1.0, 0.8  # maps the usable range to about [-1, 1] for the features
+_FREQS = np.array([1.0, 2.0, 3.0]) * np.pi / 2
 
 
 def format_height(h: float, rng: np.random.Generator) -> str:
@@ -61,6 +62,5 @@ def height_features(texts: list[str]) -> np.ndarray:
         if h is None:
             continue
         x = (clamp_height(h) - _CENTRE) / _SPAN
-        k = np.array([1.0, 2.0, 3.0]) * np.pi / 2
-        out[i] = np.concatenate([[1.0, x], np.sin(k * x), np.cos(k * x)])
+        out[i] = np.concatenate([[1.0, x], np.sin(_FREQS * x), np.cos(_FREQS * x)])
     return out

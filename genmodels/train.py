@@ -28,9 +28,8 @@ import torch
 
 from genmodels import shapes
 from genmodels.flow import RectifiedFlow
-from genmodels.heights import HEIGHT_FEATURES
 from genmodels.model import LatentConfig, LatentMLP, UNet3D, UNetConfig
-from genmodels.text import EMBED_DIM, Conditioner, condition_width
+from genmodels.text import Conditioner, condition_width
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 
@@ -88,7 +87,7 @@ CONFIGS: dict[str, TrainConfig] = {
         name="tiny-pca",
         arch="pca",
         model=UNetConfig(res=16),
-        latent=LatentConfig(res=16, latent=8, width=64, depth=2, emb_dim=32, cond_dim=EMBED_DIM + HEIGHT_FEATURES),
+        latent=LatentConfig(res=16, latent=8, width=64, depth=2, emb_dim=32, cond_dim=condition_width(True)),
         per_category=4,
         text_encoder="hash",
         height_cond=True,
@@ -111,7 +110,7 @@ CONFIGS: dict[str, TrainConfig] = {
         name="cpu",
         arch="pca",
         model=UNetConfig(res=32),
-        latent=LatentConfig(res=32, latent=160, width=384, depth=4, dropout=0.1, cond_dim=EMBED_DIM + HEIGHT_FEATURES),
+        latent=LatentConfig(res=32, latent=160, width=384, depth=4, dropout=0.1, cond_dim=condition_width(True)),
         height_cond=True,
         extra_corpora=4,
         batch=256,
@@ -143,18 +142,15 @@ def training_corpus(cfg: TrainConfig) -> dict[str, list[shapes.Shape]]:
     return corpus
 
 
-def cond_width(cfg: TrainConfig) -> int:
-    return condition_width(cfg.height_cond)
-
-
 def conditioner(cfg: TrainConfig) -> Conditioner:
     return Conditioner(cfg.text_encoder, cfg.height_cond)
 
 
 def build_net(cfg: TrainConfig) -> torch.nn.Module:
     net_cond = cfg.latent.cond_dim if cfg.arch == "pca" else cfg.model.cond_dim
-    if net_cond != cond_width(cfg):
-        raise ValueError(f"config {cfg.name!r}: network cond_dim {net_cond} != condition width {cond_width(cfg)}")
+    width = condition_width(cfg.height_cond)
+    if net_cond != width:
+        raise ValueError(f"config {cfg.name!r}: network cond_dim {net_cond} != condition width {width}")
     if cfg.arch == "unet":
         return UNet3D(cfg.model)
     if cfg.arch == "pca":
