@@ -33,7 +33,7 @@ from skimage import measure
 from genmodels import shapes
 
 # bump when mesh/colour processing changes so old cache entries stop matching
-PIPELINE_VERSION = "2"  # 2: separable resample, simplification retried for a closed mesh
+PIPELINE_VERSION = "3"  # 2: separable resample, closed-mesh retry; 3: sampler batches conditioning (float-level)
 DEFAULT_TRIANGLES = 4000
 
 NOUN_TO_CATEGORY: dict[str, str] = {
@@ -134,13 +134,14 @@ def grid_to_mesh(grid: np.ndarray, upsample: int = 2, smooth_sigma: float = 0.6)
     return trimesh.Trimesh(verts, faces[:, ::-1], process=True)
 
 
-def keep_main_components(mesh: trimesh.Trimesh, min_fraction: float = 0.1) -> trimesh.Trimesh:
+def keep_main_components(mesh: trimesh.Trimesh, min_fraction: float = 0.1) -> tuple[trimesh.Trimesh, int, int]:
+    """(mesh of the components with >= min_fraction of the largest one's faces, kept, total)."""
     parts = mesh.split(only_watertight=False)
     if len(parts) <= 1:
-        return mesh
+        return mesh, len(parts), len(parts)
     sizes = np.array([len(p.faces) for p in parts])
     keep = [p for p, n in zip(parts, sizes, strict=True) if n >= min_fraction * sizes.max()]
-    return trimesh.util.concatenate(keep)
+    return trimesh.util.concatenate(keep), len(keep), len(parts)
 
 
 def repair(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
@@ -191,11 +192,10 @@ class MeshResult:
 
 def grid_to_glb(grid: np.ndarray, prompt: str, max_triangles: int = DEFAULT_TRIANGLES) -> MeshResult:
     notes: list[str] = []
-    mesh = grid_to_mesh(grid)
-    n_parts = len(mesh.split(only_watertight=False))
-    mesh = keep_main_components(mesh)
+    # split once: it is one of the costliest steps of the pipeline
+    mesh, kept, n_parts = keep_main_components(grid_to_mesh(grid))
     if n_parts > 1:
-        notes.append(f"kept {len(mesh.split(only_watertight=False))} of {n_parts} mesh components")
+        notes.append(f"kept {kept} of {n_parts} mesh components")
     mesh = repair(mesh)
     trimesh.smoothing.filter_taubin(mesh, iterations=4)
     closed = mesh.is_watertight

