@@ -313,6 +313,9 @@ def _flush_objects(app: web.Application) -> None:
     rows = hub.drain_dirty_objects()
     if rows:
         storage.save_objects(rows)
+    if hub.spawned:
+        spawned, hub.spawned = hub.spawned, []
+        storage.save_spawned(spawned)
     if hub.removed_objects:
         removed, hub.removed_objects = hub.removed_objects, []
         storage.mark_removed(removed)
@@ -928,6 +931,7 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
         hosting=hosting,
         wall=wall_time,
         load_removed=storage.removed_objects,
+        load_spawned=storage.load_spawned,
     )
     app[HOSTING_ROLLED] = [time.monotonic()]
     app.cleanup_ctx.append(_every(0.5, _hosting_step, "hosting duties", lambda a: a[HOSTING].close()))

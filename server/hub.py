@@ -32,6 +32,7 @@ from server.messages import (
     Release,
     Report,
     Rsvp,
+    SpawnedRow,
     Teleport,
     Travel,
     decode,
@@ -59,6 +60,7 @@ from server.world import ObjectSpec, WorldInstance, WorldSpec
 GENERATE_COMMAND = "/generate "
 
 LoadObjects = Callable[[str, int], dict[str, Pose7]]
+LoadSpawned = Callable[[str, int], list[SpawnedRow]]
 MAX_ERRORS_IN_A_ROW = 50
 _PALETTE = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6")
 
@@ -108,6 +110,7 @@ class Hub:
         hosting: Hosting | None = None,
         wall: Callable[[int], float] | None = None,
         load_removed: Callable[[str], set[str]] | None = None,
+        load_spawned: LoadSpawned | None = None,
     ) -> None:
         self.worlds = dict(worlds)
         self.instances: dict[str, list[WorldInstance]] = {w: [] for w in worlds}
@@ -121,6 +124,8 @@ class Hub:
         self.to_close: dict[int, tuple[CloseCode, str]] = {}  # kicked/banned: the I/O layer closes
         self.removed_objects: list[tuple[str, str]] = []  # (world, object id) for storage
         self._load_removed = load_removed or (lambda world: set())
+        self._load_spawned = load_spawned or (lambda world, index: [])
+        self.spawned: list[SpawnedRow] = []  # objects people made, for storage (drained by the I/O layer)
         self.stage: dict[str, frozenset[str]] = {}  # world -> spotlit user keys and object ids
         # (session, user, world, instance, prompt, position) from the chat command; the I/O
         # layer submits them to the asset service.
@@ -292,8 +297,13 @@ class Hub:
         used = {i.index for i in group}
         index = next(i for i in range(1, len(group) + 2) if i not in used)
         spec = self.worlds[world]
-        inst = WorldInstance(spec, index, self.emit, self._load_objects(world, index), self.interest)
-        for oid in self._load_removed(world):  # moderators removed these; that survives restarts
+        saved = self._load_objects(world, index)
+        inst = WorldInstance(spec, index, self.emit, saved, self.interest)
+        removed = self._load_removed(world)  # moderators removed these; that survives restarts
+        for _, _, oid, pos, info in self._load_spawned(world, index):  # what people made here before
+            if oid not in removed and oid not in inst.object_ids:
+                inst.spawn_object(ObjectSpec(oid, pos, grabbable=True), info, saved.get(oid))
+        for oid in removed:
             if oid in inst.object_ids:
                 inst.remove_object(inst.object_ids[oid])
         group.append(inst)
@@ -354,9 +364,12 @@ class Hub:
         self.generate_requests.append((s.sid, s.user_id, inst.spec.id, inst.key, prompt, pos))
 
     def spawn_object(self, world: str, instance: str, obj: ObjectSpec, info: dict[str, object]) -> int | None:
+        """A generated object appears in one instance for everyone there, and stays (persisted)."""
         for inst in self.instances.get(world, []):
             if inst.key == instance:
-                return inst.spawn_object(obj, info)
+                eid = inst.spawn_object(obj, info)
+                self.spawned.append((world, inst.index, obj.id, obj.position, dict(info)))
+                return eid
         return None
 
     # ----- moderation and hosting effects ---------------------------------------------------

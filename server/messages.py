@@ -18,6 +18,9 @@ from server.protocol import MAX_CHAT_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, Er
 
 Vec3 = tuple[float, float, float]
 Pose7 = tuple[float, float, float, float, float, float, float]
+# a run-time object (generated asset): world id, instance index, object id, where it appeared,
+# what every ENTER carries (model URL, label)
+SpawnedRow = tuple[str, int, str, Vec3, dict[str, object]]
 
 
 @dataclass(frozen=True, slots=True)

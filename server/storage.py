@@ -6,12 +6,13 @@ Writes are batched by the caller (write-behind): the server collects what change
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Protocol
 
-from server.messages import Pose7
+from server.messages import Pose7, SpawnedRow
 from server.recommend.signals import ChatCount, Follow, Like, Signals, Visit
 
 ObjectRow = tuple[str, int, str, Pose7]  # world id, instance index, object id, pose
@@ -23,6 +24,16 @@ CREATE TABLE IF NOT EXISTS object_state (
     object TEXT NOT NULL,
     px REAL NOT NULL, py REAL NOT NULL, pz REAL NOT NULL,
     qx REAL NOT NULL, qy REAL NOT NULL, qz REAL NOT NULL, qw REAL NOT NULL,
+    PRIMARY KEY (world, instance, object)
+);
+-- Objects people made at run time (generated assets), not in any world file; where they
+-- are now lives in object_state like any other object's pose.
+CREATE TABLE IF NOT EXISTS spawned_objects (
+    world TEXT NOT NULL,
+    instance INTEGER NOT NULL,
+    object TEXT NOT NULL,
+    px REAL NOT NULL, py REAL NOT NULL, pz REAL NOT NULL,
+    info TEXT NOT NULL,
     PRIMARY KEY (world, instance, object)
 );
 CREATE TABLE IF NOT EXISTS removed_objects (
@@ -48,7 +59,7 @@ CREATE TABLE IF NOT EXISTS interests (
     user TEXT PRIMARY KEY, tags TEXT NOT NULL
 );
 """
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: spawned_objects (a CREATE IF NOT EXISTS: older files just gain it)
 
 
 class Storage(Protocol):
@@ -79,6 +90,10 @@ class Storage(Protocol):
     def mark_removed(self, rows: list[tuple[str, str]]) -> None: ...
 
     def removed_objects(self, world: str) -> set[str]: ...
+
+    def save_spawned(self, rows: list[SpawnedRow]) -> None: ...
+
+    def load_spawned(self, world: str, instance: int) -> list[SpawnedRow]: ...
 
     def close(self) -> None: ...
 
@@ -243,6 +258,23 @@ class SQLiteStorage:
         with self._lock:
             rows = self._db.execute("SELECT object FROM removed_objects WHERE world = ?", (world,)).fetchall()
         return {r[0] for r in rows}
+
+    def save_spawned(self, rows: list[SpawnedRow]) -> None:
+        if rows:
+            with self._lock:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO spawned_objects VALUES (?,?,?,?,?,?,?)",
+                    [(w, i, o, *pos, json.dumps(info)) for w, i, o, pos, info in rows],
+                )
+
+    def load_spawned(self, world: str, instance: int) -> list[SpawnedRow]:
+        """In the order they were made (rowid), so entity ids come back in a stable order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT object, px, py, pz, info FROM spawned_objects WHERE world = ? AND instance = ? ORDER BY rowid",
+                (world, instance),
+            ).fetchall()
+        return [(world, instance, r[0], (r[1], r[2], r[3]), json.loads(r[4])) for r in rows]
 
     def close(self) -> None:
         with self._lock:

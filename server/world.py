@@ -160,6 +160,7 @@ class WorldInstance:
         self._flight: dict[int, np.ndarray] = {}  # eid -> velocity (3,)
         self._flight_ms: dict[int, int] = {}
         self.dirty_objects: set[str] = set()
+        self._spawned: set[str] = set()  # ids of objects made at run time (not from the world file)
         self._mirrors: dict[str, int] = {}  # performer key -> stand-in avatar slot
         self.readonly: frozenset[str] = frozenset()  # spotlit objects mirrored from another instance
         saved = saved_objects or {}
@@ -232,10 +233,12 @@ class WorldInstance:
         self._info[slot] = {"oid": obj.id}
         self._requantize(slot)
 
-    def spawn_object(self, obj: ObjectSpec, info: dict[str, object]) -> int:
+    def spawn_object(self, obj: ObjectSpec, info: dict[str, object], saved: Pose7 | None = None) -> int:
         """A new shared object at run time (a generated asset): everyone in view gets an enter
-        carrying ``info`` (e.g. the model URL), since it is not in the world file."""
-        self._add_object(obj, None)
+        carrying ``info`` (e.g. the model URL), since it is not in the world file.  ``saved`` is
+        where it was left, when it comes back after a restart."""
+        self._add_object(obj, saved)
+        self._spawned.add(obj.id)
         eid = self.object_ids[obj.id]
         self._info[self.slot_of[eid]].update(info)
         return eid
@@ -252,6 +255,7 @@ class WorldInstance:
         self._flight.pop(eid, None)
         self._flight_ms.pop(eid, None)
         self.object_ids.pop(obj.id, None)
+        self._spawned.discard(obj.id)
         self._free_slot(slot)
 
     def apply_spec(self, spec: WorldSpec, changed: set[str]) -> None:
@@ -261,7 +265,9 @@ class WorldInstance:
         their new authored pose; every other object keeps the state people gave it.
         """
         new = {o.id: o for o in spec.objects}
-        for oid in [o for o in self.object_ids if o not in new or o in changed]:
+        # objects people made at run time are not the file's to remove
+        authored = [o for o in self.object_ids if o not in self._spawned]
+        for oid in [o for o in authored if o not in new or o in changed]:
             self.remove_object(self.object_ids[oid])
         self.spec = spec
         for oid, obj in new.items():

@@ -85,3 +85,21 @@ async def test_generation_end_to_end(srv: ServerProcess, http: aiohttp.ClientSes
     assert st["state"] == "done" and st["triangles"] > 0, st
     async with http.get(srv.url + "/api/assets/jobs/nope") as r:
         assert r.status == 404
+
+    # What people made stays: after a restart the tree is where it was, for a newcomer too.
+    for c in (guest, maker):
+        await c.ws.close()
+    srv.stop()  # graceful: the write-behind buffer is flushed
+    srv.start()
+    late = await join(http, srv, "Late")
+    await late.pose(late.spawn_head())
+
+    def tree_back() -> bool:
+        return any(e.info.get("label") == "a tall pine tree" for e in late.mirror.entities.values())
+
+    await late.until(lambda m: m[0] == MsgType.STATE and tree_back(), timeout=30)
+    back = next(e for e in late.mirror.entities.values() if e.info.get("label") == "a tall pine tree")
+    assert back.info["model"] == tree.info["model"]
+    assert back.position == pytest.approx(tree.position, abs=1e-3)
+    async with http.get(srv.url + str(back.info["model"])) as r:
+        assert r.status == 200
