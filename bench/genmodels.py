@@ -18,8 +18,9 @@ is compared with the test shapes of its category.  Metrics (lower is better unle
   mem_ratio   nearest-training-shape distance of generated / of real held-out shapes; ~1 is
               healthy, << 1 means copying training shapes (retrieval copies, so it scores low)
   watertight, validator_clean (share of GLBs with zero glTF-Validator errors), latency p50/p95 (s)
-              per uncached asset, text encoding included: each system is warmed up, then starts
-              with an empty prompt-embedding cache (the two share one encoder and the same prompts)
+              per uncached asset, text encoding included: both systems are warmed up, every request
+              starts with an empty prompt-embedding cache (the two share one encoder and the same
+              prompts), and requests alternate between the systems so machine noise hits both alike
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from genmodels import asset, shapes  # noqa: E402
-from genmodels.api import DEFAULT_CHECKPOINT, GenerationError, Generator  # noqa: E402
+from genmodels.api import DEFAULT_CHECKPOINT, Asset, GenerationError, Generator  # noqa: E402
 from genmodels.heights import parse_height  # noqa: E402
 from genmodels.model import ShapeClassifier  # noqa: E402
 from genmodels.train import grid_res  # noqa: E402
@@ -230,11 +231,24 @@ def main(argv: list[str] | None = None) -> int:
         "threads": args.threads,
     }
     tmp = Path(tempfile.mkdtemp(prefix="genbench-"))
-    for name, gen in gens.items():
-        # same footing for both systems: warm (baseline index built, torch initialised) but with
-        # no prompt embedding cached, since both share one text encoder and the same prompts
+    # Same footing for both systems: warm (baseline index built, torch initialised), and every
+    # request starts with no prompt embedding cached (they share one encoder and the same
+    # prompts). Requests alternate between the systems, so machine noise hits both alike.
+    for gen in gens.values():
         gen.generate("a small wooden chair", seed=10**6)
-        gen.conditioner.encoder.clear_cache()
+    outcomes: dict[str, dict[str, list[tuple[Asset | None, float]]]] = {n: {c: [] for c in tests} for n in gens}
+    for c, ss in tests.items():
+        for i, s in enumerate(ss):
+            order = list(gens) if i % 2 == 0 else list(reversed(gens))
+            for name in order:
+                gens[name].conditioner.encoder.clear_cache()
+                t0 = time.perf_counter()
+                try:
+                    a: Asset | None = gens[name].generate(prompt_for(s, args.prompts), seed=i)
+                except GenerationError:
+                    a = None
+                outcomes[name][c].append((a, time.perf_counter() - t0))
+    for name in gens:
         per_cat: dict[str, dict] = {}
         all_lat, all_wt, all_files, all_hits, all_herr, all_mem = [], [], [], [], [], []
         failures = 0
@@ -242,14 +256,11 @@ def main(argv: list[str] | None = None) -> int:
             if not ss:
                 continue  # tiny corpora can leave a category without held-out shapes
             pts, lat, wt, hits, herr, mem = [], [], [], [], [], []
-            for i, s in enumerate(ss):
-                t0 = time.perf_counter()
-                try:
-                    a = gen.generate(prompt_for(s, args.prompts), seed=i)
-                except GenerationError:
+            for i, (s, (a, seconds)) in enumerate(zip(ss, outcomes[name][c], strict=True)):
+                if a is None:
                     # an empty sample is a failed asset: counts against every metric
                     failures += 1
-                    lat.append(time.perf_counter() - t0)
+                    lat.append(seconds)
                     wt.append(False)
                     hits.append(False)
                     herr.append(s.height)
