@@ -11,7 +11,8 @@ backlog so a flood cannot grow memory; ``rate_limit`` submissions per user per s
 ``rate_window_s``.  Timeouts are cooperative: the progress callback handed to the
 generate function raises ``JobTimeout`` once the job is past its deadline (Python threads
 cannot be killed), and a result that arrives late is discarded and reported as timeout.
-Errors are stored as user-facing strings on the job.
+Errors are stored as user-facing strings on the job.  ``shutdown`` fails what is still
+queued and stops the running job at its next progress report.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from genmodels.prompts import PromptError, check_prompt
 GenerateFn = Callable[[str, int, Callable[[float], None]], Any]
 
 __all__ = ["Job", "JobError", "JobQueue", "JobState", "JobTimeout", "PromptError", "QueueFull", "RateLimited"]
+
+
+SHUTTING_DOWN = "generation stopped: the server is shutting down; try again when it is back"
 
 
 class JobError(Exception):
@@ -102,6 +106,7 @@ class JobQueue:
         self._done = threading.Condition(self._lock)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._running = 0
+        self._closing = False
         self._threads = [
             threading.Thread(target=self._work, name=f"genmodels-worker-{i}", daemon=True) for i in range(workers)
         ]
@@ -153,6 +158,16 @@ class JobQueue:
             return self._running
 
     def shutdown(self, wait: bool = True) -> None:
+        """Stop soon: queued jobs end as failed, a running one stops at its next progress report.
+
+        A server stopping must not first work through a backlog of generations nobody will see.
+        """
+        with self._done:
+            self._closing = True
+            for job in self._jobs.values():
+                if job.state == JobState.QUEUED:
+                    job.state, job.error, job.finished = JobState.FAILED, SHUTTING_DOWN, self._clock()
+            self._done.notify_all()
         for _ in self._threads:
             self._queue.put(None)
         if wait:
@@ -167,11 +182,15 @@ class JobQueue:
                 return
             with self._lock:
                 job = self._jobs[job_id]
+                if job.state != JobState.QUEUED:  # failed by shutdown while it waited
+                    continue
                 job.state, job.started = JobState.RUNNING, self._clock()
                 self._running += 1
             deadline = job.started + self.timeout_s
 
             def progress(frac: float, job: Job = job, deadline: float = deadline) -> None:
+                if self._closing:
+                    raise JobError(SHUTTING_DOWN)
                 if self._clock() > deadline:
                     raise JobTimeout(f"generation timed out after {self.timeout_s:g}s")
                 with self._lock:
@@ -184,6 +203,8 @@ class JobQueue:
                     state, result, error = JobState.TIMEOUT, None, f"generation timed out after {self.timeout_s:g}s"
             except JobTimeout as err:
                 state, error = JobState.TIMEOUT, str(err)
+            except JobError as err:
+                state, error = JobState.FAILED, str(err)
             except Exception as err:
                 state, error = JobState.FAILED, f"{type(err).__name__}: {err}"
             with self._done:

@@ -134,3 +134,15 @@ def test_unknown_job_id_is_a_key_error() -> None:
     with pytest.raises(KeyError, match="unknown job id"):
         q.get("nope")
     q.shutdown()
+
+
+def test_shutdown_does_not_work_through_the_backlog() -> None:
+    q = JobQueue(stepping(50, 0.02), rate_limit=100)  # each job ~1 s, in 50 progress steps
+    ids = [q.submit(f"a rock {i}", user="u") for i in range(4)]
+    while q.get(ids[0]).state == JobState.QUEUED:
+        time.sleep(0.005)
+    t0 = time.monotonic()
+    q.shutdown()
+    assert time.monotonic() - t0 < 0.5  # not the ~3 s the backlog would take
+    jobs = [q.get(i) for i in ids]
+    assert all(j.state == JobState.FAILED and "shutting down" in (j.error or "") for j in jobs)
