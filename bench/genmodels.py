@@ -166,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="cpu", help="the model's device (for the GPU figure: cuda)"
+    )
+    ap.add_argument(
         "--split",
         choices=("test", "val", "band-val"),
         default="test",
@@ -185,8 +188,15 @@ def main(argv: list[str] | None = None) -> int:
 
     systems = args.systems.split(",")
     gens = {
-        "model": Generator(args.checkpoint, backend="flow", steps=args.steps, guidance=args.guidance, use_cache=False),
-        "baseline": Generator(args.checkpoint, backend="baseline", use_cache=False),
+        "model": Generator(
+            args.checkpoint,
+            backend="flow",
+            steps=args.steps,
+            guidance=args.guidance,
+            use_cache=False,
+            device=args.device,
+        ),
+        "baseline": Generator(args.checkpoint, backend="baseline", use_cache=False, device="cpu"),
     }
     gens = {k: v for k, v in gens.items() if k in systems}
     cfg = next(iter(gens.values())).cfg
@@ -229,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         "classifier_val_acc": round(cls_val_acc, 3),
         "classifier_ref_acc": round(cls_ref_acc, 3),
         "threads": args.threads,
+        "device": gens["model"].device if "model" in gens else "cpu",
     }
     tmp = Path(tempfile.mkdtemp(prefix="genbench-"))
     # Same footing for both systems: warm (baseline index built, torch initialised), and every

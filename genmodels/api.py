@@ -52,6 +52,17 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("PLAZA_GENMODELS_CACHE", Path.home() / ".cache" / "plaza" / "genmodels"))
 
 
+def resolve_device(device: str) -> str:
+    """ "auto" is the GPU when torch sees one, else the CPU; asking for a missing GPU is an error."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' requested but torch sees no GPU; use 'cpu' or 'auto'")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r} (expected 'auto', 'cpu' or 'cuda')")
+    return device
+
+
 class GenerationError(RuntimeError):
     """Generation ran but produced nothing usable; message is user-facing."""
 
@@ -133,6 +144,7 @@ class Generator:
         threads: int = 2,
         use_cache: bool = True,
         retries: int = 2,
+        device: str = "auto",
     ) -> None:
         # One BLAS thread for the process (what `plaza serve` sets too): the mesh pipeline's small
         # products gain nothing from a second one, and OpenBLAS workers spinning after each call
@@ -148,7 +160,8 @@ class Generator:
         self.guidance = self.cfg.guidance if guidance is None else guidance
         self.max_triangles = max_triangles
         self.threads = threads
-        self.device = "cpu"
+        self.device = resolve_device(device)
+        self.model.net.to(self.device)
         self.use_cache = use_cache
         self.retries = retries
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
@@ -166,6 +179,8 @@ class Generator:
             return f"{v}-baseline"
         if (self.steps, self.guidance) != (self.cfg.sample_steps, self.cfg.guidance):
             v += f"-s{self.steps}-g{self.guidance}"
+        if self.device != "cpu":  # other kernels, other float rounding: a key must name its bytes
+            v += f"-{self.device}"
         return v
 
     @property
@@ -178,21 +193,22 @@ class Generator:
         """TSDF grids (N, R, R, R) for prompts; one seeded noise draw per item."""
         if self.backend == "baseline":
             return np.stack([self.baseline.grid(p, s) for p, s in zip(prompts, seeds, strict=True)])
-        cond = torch.from_numpy(self.conditioner.encode(prompts))
+        cond = torch.from_numpy(self.conditioner.encode(prompts)).to(self.device)
         net = self.model.net
         shape = (net.cfg.latent,) if isinstance(net, LatentMLP) else (1,) + (self.cfg.model.res,) * 3
         with self._lock, torch.inference_mode():
             torch.set_num_threads(self.threads)
             # start from per-request seeded noise: same seed -> same asset, whatever the batch
+            # drawn on the CPU generator whatever the device, so a seed means the same noise everywhere
             noise = torch.cat(
                 [torch.randn((1, *shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds]
-            )
+            ).to(self.device)
             x = self.model.flow.sample(
                 cond, noise, self.steps, self.guidance, None if progress is None else lambda f: progress(0.8 * f)
             )
             if isinstance(net, LatentMLP):
                 x = net.decode(x)
-        return x[:, 0].clamp(-1, 1).numpy()
+        return x[:, 0].clamp(-1, 1).cpu().numpy()
 
     def generate(self, prompt: str, seed: int = 0, progress: Progress | None = None) -> Asset:
         t0 = time.perf_counter()

@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale")
     ap.add_argument("--baseline", action="store_true", help="use the retrieval baseline instead of the model")
     ap.add_argument("--no-cache", action="store_true", help="always regenerate")
+    ap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: the GPU when there is one")
     args = ap.parse_args(argv)
 
     # imported here so `--help` and argument errors stay instant (torch import is slow)
@@ -32,12 +33,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         gen = Generator(args.checkpoint, backend="baseline" if args.baseline else "flow", steps=args.steps,
-                        guidance=args.guidance, use_cache=not args.no_cache)  # fmt: skip
+                        guidance=args.guidance, use_cache=not args.no_cache, device=args.device)  # fmt: skip
         asset = gen.generate(args.prompt, args.seed)
     except PromptError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except (GenerationError, FileNotFoundError, RuntimeError) as err:
+    except (GenerationError, FileNotFoundError, RuntimeError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,26 @@ def test_cli_rejects_an_empty_prompt(tiny_checkpoint: Path, tmp_path: Path, caps
     assert "prompt is empty" in capsys.readouterr().err
 
 
+def test_device_is_the_gpu_when_there_is_one_and_a_missing_gpu_is_a_clear_error(
+    tiny_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    gen = Generator(tiny_checkpoint, cache_dir=tmp_path)  # device="auto"
+    assert gen.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert gen.generate("a rock", seed=1).device == gen.device
+    if torch.cuda.is_available():
+        # the same request on another device is another cache entry: a key names its bytes
+        assert Generator(tiny_checkpoint, cache_dir=tmp_path, device="cpu").version != gen.version
+        return
+    with pytest.raises(RuntimeError, match="no GPU"):
+        Generator(tiny_checkpoint, device="cuda")
+    with pytest.raises(ValueError, match="unknown device"):
+        Generator(tiny_checkpoint, device="tpu")
+    rc = main(["a rock", "--out", str(tmp_path / "x.glb"), "--checkpoint", str(tiny_checkpoint), "--device", "cuda"])
+    assert rc == 1 and "no GPU" in capsys.readouterr().err
+
+
 SHIPPED = Path(__file__).resolve().parents[2] / "genmodels" / "checkpoints" / "cpu.pt"
 
 
