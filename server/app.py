@@ -41,7 +41,6 @@ from server.recommend import HashingEncoder, RecommenderService
 from server.recommend.signals import Visit
 from server.storage import SQLiteStorage, Storage
 from server.suggest import catalogue_items, live_context, to_json
-from server.world import ObjectSpec
 from server.worldconfig import ValidationIssue, WorldConfig, diff_worlds, watch_worlds
 
 log = logging.getLogger("plaza")
@@ -795,9 +794,8 @@ async def _assets(app: web.Application) -> AsyncIterator[None]:
                 url = st.get("url")
                 if pending.kind == "spawn":
                     if url:
-                        oid = f"gen-{st['job']}"
-                        obj = ObjectSpec(oid, pending.position, grabbable=True)
-                        hub.spawn_object(pending.world, pending.instance, obj, {"model": url, "label": st["prompt"]})
+                        info = {"model": url, "label": st["prompt"]}
+                        hub.spawn_object(pending.world, pending.instance, f"gen-{st['job']}", pending.position, info)
                     text = (
                         f"“{st['prompt']}” is here"
                         if url

@@ -62,6 +62,13 @@ GENERATE_COMMAND = "/generate "
 LoadObjects = Callable[[str, int], dict[str, Pose7]]
 LoadSpawned = Callable[[str, int], list[SpawnedRow]]
 MAX_ERRORS_IN_A_ROW = 50
+
+
+def generated_object(oid: str, position: tuple[float, float, float]) -> ObjectSpec:
+    """What an object made at run time is, when made and when restored: grabbable, default look."""
+    return ObjectSpec(oid, position, grabbable=True)
+
+
 _PALETTE = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6")
 
 
@@ -302,7 +309,7 @@ class Hub:
         removed = self._load_removed(world)  # moderators removed these; that survives restarts
         for _, _, oid, pos, info in self._load_spawned(world, index):  # what people made here before
             if oid not in removed and oid not in inst.object_ids:
-                inst.spawn_object(ObjectSpec(oid, pos, grabbable=True), info, saved.get(oid))
+                inst.spawn_object(generated_object(oid, pos), info, saved.get(oid))
         for oid in removed:
             if oid in inst.object_ids:
                 inst.remove_object(inst.object_ids[oid])
@@ -363,12 +370,14 @@ class Hub:
         pos = (float(x), max(float(lo[1]), 0.0) + 0.5, float(z))
         self.generate_requests.append((s.sid, s.user_id, inst.spec.id, inst.key, prompt, pos))
 
-    def spawn_object(self, world: str, instance: str, obj: ObjectSpec, info: dict[str, object]) -> int | None:
+    def spawn_object(
+        self, world: str, instance: str, oid: str, position: tuple[float, float, float], info: dict[str, object]
+    ) -> int | None:
         """A generated object appears in one instance for everyone there, and stays (persisted)."""
         for inst in self.instances.get(world, []):
             if inst.key == instance:
-                eid = inst.spawn_object(obj, info)
-                self.spawned.append((world, inst.index, obj.id, obj.position, dict(info)))
+                eid = inst.spawn_object(generated_object(oid, position), info)
+                self.spawned.append((world, inst.index, oid, position, dict(info)))
                 return eid
         return None
 

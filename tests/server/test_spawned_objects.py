@@ -9,7 +9,6 @@ from pathlib import Path
 
 from server.hub import Hub
 from server.storage import SQLiteStorage
-from server.world import ObjectSpec
 from tests.server.worlds import plain_world
 
 TREE = {"model": "/assets/gen/0123abcd.glb", "label": "a tall pine tree"}
@@ -35,7 +34,7 @@ def flush(hub: Hub, storage: SQLiteStorage) -> None:
 
 def spawn_tree(hub: Hub) -> str:
     inst = hub.instance_for("test", None)
-    hub.spawn_object("test", inst.key, ObjectSpec("gen-tree", (3.0, 0.5, -2.0), grabbable=True), TREE)
+    hub.spawn_object("test", inst.key, "gen-tree", (3.0, 0.5, -2.0), TREE)
     return inst.key
 
 
