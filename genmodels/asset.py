@@ -33,7 +33,8 @@ from skimage import measure
 from genmodels import shapes
 
 # bump when mesh/colour processing changes so old cache entries stop matching
-PIPELINE_VERSION = "3"  # 2: separable resample, closed-mesh retry; 3: sampler batches conditioning (float-level)
+PIPELINE_VERSION = "3"  # 2: separable resample, closed-mesh retry; 3: long thin components kept (and
+# the sampler now batches its conditioning, which changes floats in the last bits)
 DEFAULT_TRIANGLES = 4000
 
 NOUN_TO_CATEGORY: dict[str, str] = {
