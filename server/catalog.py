@@ -62,7 +62,10 @@ class Catalog:
         self.specs.pop(world, None)
 
     def listed(self) -> list[str]:
-        return sorted(w for w, c in self.configs.items() if c.visibility == "public") or sorted(self.specs)
+        """Public worlds only — never, as before, every world when none is public (that listed
+        private ones). Per person: ``Hosting.listed_worlds(principal)`` adds the worlds they
+        have a role in."""
+        return sorted(w for w, c in self.configs.items() if c.visibility == "public")
 
     def summary(self, world: str, hub: Hub, events: list[dict[str, object]]) -> dict[str, object]:
         spec = self.specs[world]

@@ -12,7 +12,7 @@ import struct
 import msgpack
 import numpy as np
 
-from server.protocol import POS_UNIT_M, ROT_SCALE
+from server.protocol import MAX_FRAME_BYTES, POS_UNIT_M, ROT_SCALE
 
 _packer = msgpack.Packer(use_bin_type=True)
 
@@ -22,13 +22,15 @@ def packb(obj: object) -> bytes:
 
 
 def unpackb(data: bytes) -> object:
-    # Strict limits: a hostile frame must not allocate more than the frame itself implies.
+    # Safety caps: a hostile frame must not allocate more than the frame itself implies. They
+    # are looser than every documented field limit (a string may fill a whole frame), so an
+    # over-long field is answered by field validation (TOO_LONG), not here (MALFORMED).
     return msgpack.unpackb(
         data,
         raw=False,
         strict_map_key=True,
-        max_str_len=4096,
-        max_bin_len=4096,
+        max_str_len=MAX_FRAME_BYTES,
+        max_bin_len=MAX_FRAME_BYTES,
         max_array_len=256,
         max_map_len=64,
         max_ext_len=0,

@@ -9,30 +9,46 @@ the running worlds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from server.codec import packb
 from server.errors import CloseConnection, ProtocolError
 from server.hosting import Hosting, HostingError, Principal, Refused, Role
-from server.hosting.errors import ChatRateLimited
+from server.hosting.errors import ChatRateLimited, InvalidUserKey, RateLimited
 from server.hosting.permissions import ACTIONS, allowed
 from server.messages import Host, Moderate, Report, Rsvp
 from server.protocol import CloseCode, ErrorCode, MsgType, NoticeKind
+from server.session import Session
 
 if TYPE_CHECKING:
-    from server.hub import Hub, Session
     from server.world import WorldInstance
 
 Wall = Callable[[int], float]  # server milliseconds -> Unix seconds
 
 
 def _forbidden(e: HostingError, ref: int) -> ProtocolError:
-    code = ErrorCode.RATE_LIMITED if isinstance(e, ChatRateLimited) else ErrorCode.FORBIDDEN
+    if isinstance(e, InvalidUserKey):  # only reached once the permission check passed
+        return ProtocolError(ErrorCode.BAD_FIELD, f"moderate.user: {e.message}", ref)
+    code = ErrorCode.RATE_LIMITED if isinstance(e, ChatRateLimited | RateLimited) else ErrorCode.FORBIDDEN
     return ProtocolError(code, e.message, ref)
 
 
+class HubPort(Protocol):
+    """What HostLink needs of the hub (the hub owns HostLink; this keeps the import one-way)."""
+
+    sessions: dict[int, Session]
+    instances: dict[str, list[WorldInstance]]
+
+    def emit(self, sid: int, data: bytes) -> None: ...
+    def error(self, sid: int, code: ErrorCode, text: str, ref: int = 0) -> None: ...
+    def close(self, sid: int, code: CloseCode, reason: str, now_ms: int = 0) -> None: ...
+    def remove_object(self, world: str, oid: str) -> None: ...
+    def gather(self, world: str, stage: str) -> None: ...
+    def set_stage(self, world: str, ids: frozenset[str]) -> None: ...
+
+
 class HostLink:
-    def __init__(self, hub: Hub, hosting: Hosting, wall: Wall) -> None:
+    def __init__(self, hub: HubPort, hosting: Hosting, wall: Wall) -> None:
         self.hub = hub
         self.hosting = hosting
         self.wall = wall
@@ -92,6 +108,8 @@ class HostLink:
 
     # ----- chat ----------------------------------------------------------------------------
     def chat_text(self, s: Session, world: str, text: str, now_ms: int) -> str:
+        """The line to broadcast: Moderation.chat strips control, bidi-override, zero-width and
+        NUL characters (server.hosting.text.clean_text), then mute / rate limit / word filter."""
         assert s.principal is not None
         now = self.wall(now_ms)
         try:
@@ -134,10 +152,13 @@ class HostLink:
                     rid = h.moderation.report(world, actor, target.principal, msg.reason, now)
                     self._notice(s.sid, NoticeKind.MODERATION, f"report #{rid} received; moderators will look at it")
                 case Rsvp():
+                    # Being in the event's world (admitted, maybe by invite) counts as seeing it;
+                    # any other private world's event answers "no event", title and all.
+                    here = isinstance(msg.event, str) and msg.event.startswith(f"{world}/")
                     if msg.going:
-                        h.events.rsvp(msg.event, actor, now)
+                        h.events.rsvp(msg.event, actor, now, admitted=here)
                     else:
-                        h.events.cancel_rsvp(msg.event, actor)
+                        h.events.cancel_rsvp(msg.event, actor, admitted=here)
                     self._notice(s.sid, NoticeKind.EVENT, "RSVP saved", h.events.to_client(msg.event, now, s.user_id))
                 case Host():
                     self._host(s, msg, now_ms)
@@ -163,7 +184,10 @@ class HostLink:
             self.hub.remove_object(world, oid)
             return
         if msg.target == 0 and msg.user:  # someone not here: lift a kick or a ban
-            tp = Principal.from_key(msg.user)
+            if msg.action not in ("allow", "unban"):
+                raise ProtocolError(ErrorCode.BAD_FIELD, f"{msg.action} needs a target entity here", MsgType.MODERATE)
+            # Permission first, then the key (a clean HostingError if malformed).
+            tp = mod.target_for(world, actor, "kick" if msg.action == "allow" else "unban", msg.user)
             if msg.action == "allow":
                 mod.allow(world, actor, tp, now)
             elif msg.action == "unban":

@@ -7,16 +7,18 @@ The aiohttp layer owns the sockets and the clock and only moves bytes to and fro
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from server.codec import packb
-from server.errors import CloseConnection, ProtocolError
-from server.hosting import Hosting, Principal
+from server.effects import Broadcast, Close, Generate, Outbox, PersistRemoved, PersistSpawned, PersistVisit, Send
+from server.errors import CloseConnection, ProtocolError, show
+from server.hosting import Hosting
 from server.hosting.permissions import allowed
 from server.hostlink import HostLink
+from server.instancing import Slot, WorldFull, choose
 from server.interest import InterestSettings
 from server.messages import (
     Chat,
@@ -36,14 +38,16 @@ from server.messages import (
     Teleport,
     Travel,
     decode,
+    peek_type,
+    type_of,
 )
 from server.protocol import (
-    FLOOD_CLOSE_AFTER,
-    MAX_CHAT_CHARS,
+    EXPENSIVE_BURST,
+    EXPENSIVE_PER_S,
+    FLOOD_CLOSE_S,
+    FLOOD_PAUSE_S,
     MAX_FRAME_BYTES,
-    MAX_HAND_REACH_M,
-    MAX_NAME_CHARS,
-    MAX_SPEED_M_S,
+    MAX_INVALID_IN_A_ROW,
     POS_UNIT_M,
     PROTOCOL_VERSION,
     RATE_LIMIT_BURST,
@@ -54,14 +58,21 @@ from server.protocol import (
     ErrorCode,
     MsgType,
     NoticeKind,
+    welcome_limits,
 )
+from server.session import Session, VisitRecord
 from server.world import ObjectSpec, WorldInstance, WorldSpec
+
+log = logging.getLogger("plaza.hub")
 
 GENERATE_COMMAND = "/generate "
 
 LoadObjects = Callable[[str, int], dict[str, Pose7]]
 LoadSpawned = Callable[[str, int], list[SpawnedRow]]
-MAX_ERRORS_IN_A_ROW = 50
+MAX_ERRORS_IN_A_ROW = MAX_INVALID_IN_A_ROW
+# Answers about the physical world (tracking glitches, lag, walking past the edge in room-scale
+# VR) or about pace: they never count towards MAX_ERRORS_IN_A_ROW.
+_NOT_COUNTED = frozenset({ErrorCode.OUT_OF_BOUNDS, ErrorCode.TOO_FAST, ErrorCode.RATE_LIMITED})
 
 
 def generated_object(oid: str, position: tuple[float, float, float]) -> ObjectSpec:
@@ -70,41 +81,6 @@ def generated_object(oid: str, position: tuple[float, float, float]) -> ObjectSp
 
 
 _PALETTE = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6")
-
-
-@dataclass(frozen=True, slots=True)
-class VisitRecord:
-    """A finished stay in an instance, in server milliseconds; the I/O layer adds wall time."""
-
-    user_id: str
-    world: str
-    instance: str
-    start_ms: int
-    end_ms: int
-    others: tuple[str, ...]  # user ids present at the end (the edge keeps only friends)
-    chat_count: int
-
-
-@dataclass(slots=True)
-class Session:
-    sid: int
-    token: str  # public session id
-    connected_ms: int
-    outbox: list[bytes] = field(default_factory=list)
-    name: str = ""
-    color: str = ""
-    instance: WorldInstance | None = None
-    tokens: float = RATE_LIMIT_BURST
-    refill_ms: int = 0
-    dropped_in_a_row: int = 0
-    rate_error_ms: int = -10_000
-    errors_in_a_row: int = 0
-    user_id: str = ""  # who this is for signals and roles: "guest:<name>" or "user:<account>"
-    visit_start_ms: int = 0
-    last_left: str | None = None  # world id this session left most recently
-    principal: Principal | None = None  # set at HELLO when hosting is on
-    issued_token: str | None = None  # a fresh token to hand over in the next WELCOME
-    chat_count: int = 0
 
 
 class Hub:
@@ -126,33 +102,23 @@ class Hub:
         self._load_objects = load_objects or (lambda world, index: {})
         self.interest = interest
         self.lobby = lobby
-        self.with_output: set[int] = set()
-        self.visits: list[VisitRecord] = []  # drained by the I/O layer into storage
-        self.to_close: dict[int, tuple[CloseCode, str]] = {}  # kicked/banned: the I/O layer closes
-        self.removed_objects: list[tuple[str, str]] = []  # (world, object id) for storage
+        self.outbox = Outbox()  # everything the edge must do, in order (see server/effects.py)
         self._load_removed = load_removed or (lambda world: set())
         self._load_spawned = load_spawned or (lambda world, index: [])
-        self.spawned: list[SpawnedRow] = []  # objects people made, for storage (drained by the I/O layer)
         self.stage: dict[str, frozenset[str]] = {}  # world -> spotlit user keys and object ids
-        # (session, user, world, instance, prompt, position) from the chat command; the I/O
-        # layer submits them to the asset service.
-        self.generate_requests: list[tuple[int, str, str, str, str, tuple[float, float, float]]] = []
+        self.tick_failures: dict[str, int] = {}  # instance key -> ticks that raised (health, metrics)
+        self.rate_limited = 0  # messages dropped by the rate limit (metrics)
         self.link = HostLink(self, hosting, wall or (lambda ms: ms / 1000.0)) if hosting is not None else None
 
     # ----- output ---------------------------------------------------------------------
     def emit(self, sid: int, data: bytes) -> None:
-        s = self.sessions.get(sid)
-        if s is not None:
-            s.outbox.append(data)
-            self.with_output.add(sid)
+        if sid in self.sessions:
+            self.outbox.push(Send(sid, data))
 
-    def drain(self, sid: int) -> list[bytes]:
-        s = self.sessions.get(sid)
-        self.with_output.discard(sid)
-        if s is None or not s.outbox:
-            return []
-        out, s.outbox = s.outbox, []
-        return out
+    def broadcast(self, sids: list[int], data: bytes) -> None:
+        live = tuple(sid for sid in sids if sid in self.sessions)
+        if live:
+            self.outbox.push(Broadcast(live, data))
 
     def error(self, sid: int, code: ErrorCode, text: str, ref: int = 0) -> None:
         self.emit(sid, packb([MsgType.ERROR, int(code), text, ref]))
@@ -167,7 +133,6 @@ class Hub:
 
     def disconnect(self, sid: int, now_ms: int = 0) -> None:
         s = self.sessions.pop(sid, None)
-        self.with_output.discard(sid)
         if s is not None and s.instance is not None:
             self._leave_instance(s, now_ms)
 
@@ -176,9 +141,17 @@ class Hub:
         if inst is None:
             return
         others = tuple(sorted({self.sessions[o].user_id for o in inst.members if o != s.sid and o in self.sessions}))
-        self.visits.append(
-            VisitRecord(
-                s.user_id, inst.spec.id, inst.key, s.visit_start_ms, max(now_ms, s.visit_start_ms), others, s.chat_count
+        self.outbox.push(
+            PersistVisit(
+                VisitRecord(
+                    s.user_id,
+                    inst.spec.id,
+                    inst.key,
+                    s.visit_start_ms,
+                    max(now_ms, s.visit_start_ms),
+                    others,
+                    s.chat_count,
+                )
             )
         )
         inst.leave(s.sid)
@@ -189,44 +162,77 @@ class Hub:
         if inst.population == 0 and inst.index > 1 and inst in group:
             group.remove(inst)
 
-    def _rate_ok(self, s: Session, now_ms: int) -> bool:
+    def _rate_ok(self, s: Session, now_ms: int, data: bytes) -> bool:
+        """The message token bucket. Dropping is the answer to a burst; only a flood that goes
+        on (drops without a FLOOD_PAUSE_S pause for FLOOD_CLOSE_S) closes the session."""
         s.tokens = min(RATE_LIMIT_BURST, s.tokens + (now_ms - s.refill_ms) * RATE_LIMIT_PER_S / 1000)
         s.refill_ms = now_ms
         if s.tokens >= 1.0:
             s.tokens -= 1.0
-            s.dropped_in_a_row = 0
             return True
-        s.dropped_in_a_row += 1
-        if s.dropped_in_a_row >= FLOOD_CLOSE_AFTER:
-            raise CloseConnection(CloseCode.FLOODING, "too many messages; see the rate limit in WELCOME")
+        if now_ms - s.last_drop_ms > FLOOD_PAUSE_S * 1000:
+            s.flood_since_ms = now_ms  # a new stretch of drops
+        s.last_drop_ms = now_ms
+        self.rate_limited += 1
+        if now_ms - s.flood_since_ms >= FLOOD_CLOSE_S * 1000:
+            raise CloseConnection(
+                CloseCode.FLOODING, f"over the message rate limit for {FLOOD_CLOSE_S:g} s; see the limits in WELCOME"
+            )
         if now_ms - s.rate_error_ms >= 1000:  # one error a second, not one per dropped message
             s.rate_error_ms = now_ms
             self.error(
                 s.sid,
                 ErrorCode.RATE_LIMITED,
                 f"over {RATE_LIMIT_PER_S:.0f} messages/s (burst {RATE_LIMIT_BURST:.0f}); messages dropped",
+                peek_type(data),
             )
         return False
 
+    def _expensive_ok(self, s: Session, msg: ClientMessage, now_ms: int) -> None:
+        """A second, small bucket for requests that cost far more than their bytes (a TRAVEL is
+        answered with a whole WELCOME): raises RATE_LIMITED for one over it."""
+        s.x_tokens = min(EXPENSIVE_BURST, s.x_tokens + (now_ms - s.x_refill_ms) * EXPENSIVE_PER_S / 1000)
+        s.x_refill_ms = now_ms
+        if s.x_tokens >= 1.0:
+            s.x_tokens -= 1.0
+            return
+        t = type_of(msg)
+        wait = (1.0 - s.x_tokens) / EXPENSIVE_PER_S
+        raise ProtocolError(
+            ErrorCode.RATE_LIMITED,
+            f"{t.name}: at most {EXPENSIVE_BURST:.0f} TRAVEL/REPORT/RSVP/generate requests at once, then one every "
+            f"{1 / EXPENSIVE_PER_S:g} s; try again in {wait:.1f} s",
+            int(t),
+        )
+
     def receive(self, sid: int, data: bytes, now_ms: int) -> None:
-        """Handle one binary frame. Raises CloseConnection when the session must end."""
+        """Handle one binary frame. Raises CloseConnection when the session must end, and no
+        other exception: every bad frame is answered with an ERROR."""
         s = self.sessions[sid]
-        if not self._rate_ok(s, now_ms):
+        if len(data) > MAX_FRAME_BYTES:  # the edge refuses these already (EDGE_MAX_MSG_SIZE)
+            raise CloseConnection(CloseCode.TOO_BIG, f"a frame of {len(data)} bytes; at most {MAX_FRAME_BYTES}")
+        if not self._rate_ok(s, now_ms, data):
             return
         try:
             msg = decode(data)
             self._dispatch(s, msg, now_ms)
             s.errors_in_a_row = 0
+            return
         except ProtocolError as e:
-            if s.instance is None and isinstance(e, ProtocolError) and e.ref == MsgType.HELLO:
-                self.error(sid, e.code, e.text, e.ref)
-                raise CloseConnection(CloseCode.BAD_HELLO, e.text[:120]) from None
             self.error(sid, e.code, e.text, e.ref)
-            if e.code == ErrorCode.TOO_FAST:
-                return  # a lagging client, not a broken one: it was sent a correction
-            s.errors_in_a_row += 1
-            if s.errors_in_a_row >= MAX_ERRORS_IN_A_ROW:
-                raise CloseConnection(CloseCode.PROTOCOL_ERROR, "too many invalid messages") from None
+            if s.instance is None and e.ref == MsgType.HELLO:
+                raise CloseConnection(CloseCode.BAD_HELLO, e.text[:120]) from None
+            if e.code in _NOT_COUNTED:
+                return  # a lagging or glitching client, not a broken one
+        except CloseConnection:
+            raise
+        except Exception:
+            # A server bug must cost one message, not the session (nor show a traceback).
+            log.exception("session %d: frame of type %d failed", sid, peek_type(data), extra={"session": sid})
+            self.error(sid, ErrorCode.INTERNAL, "server fault; the message was not applied", peek_type(data))
+        s.errors_in_a_row += 1
+        if s.errors_in_a_row >= MAX_ERRORS_IN_A_ROW:
+            raise CloseConnection(CloseCode.PROTOCOL_ERROR, "too many invalid messages")
 
     def _dispatch(self, s: Session, msg: ClientMessage, now_ms: int) -> None:
         if isinstance(msg, Hello):
@@ -236,7 +242,9 @@ class Hub:
             return
         inst = s.instance
         if inst is None:
-            raise ProtocolError(ErrorCode.NOT_JOINED, "send HELLO first", 0)
+            raise ProtocolError(ErrorCode.NOT_JOINED, "send HELLO first", int(type_of(msg)))
+        if isinstance(msg, Travel | Report | Rsvp) or (isinstance(msg, Chat) and msg.text.startswith(GENERATE_COMMAND)):
+            self._expensive_ok(s, msg, now_ms)
         match msg:
             case PoseInput():
                 inst.apply_pose(s.sid, msg, now_ms)
@@ -256,15 +264,17 @@ class Hub:
                 s.chat_count += 1
             case Moderate() | Report() | Host() | Rsvp():
                 if self.link is None:
-                    raise ProtocolError(ErrorCode.FORBIDDEN, "hosting is disabled on this server", 0)
+                    raise ProtocolError(ErrorCode.FORBIDDEN, "hosting is disabled on this server", int(type_of(msg)))
                 self.link.handle(s, msg, now_ms)
             case Teleport():
                 inst.teleport(s.sid, msg.target)
             case Travel():
                 if msg.world not in self.worlds:
-                    raise ProtocolError(ErrorCode.UNKNOWN_WORLD, f"no world {msg.world!r}", MsgType.TRAVEL)
+                    raise ProtocolError(ErrorCode.UNKNOWN_WORLD, f"no world {show(msg.world)}", MsgType.TRAVEL)
                 if self.link is not None:
                     self.link.admit(s, msg.world, None, now_ms, MsgType.TRAVEL)
+                # A full world refuses here, while the traveller still stands where they were.
+                self.instance_for(msg.world, None, MsgType.TRAVEL)
                 self._leave_instance(s, now_ms)
                 self._join(s, msg.world, None, msg.spawn, now_ms)
 
@@ -280,8 +290,8 @@ class Hub:
             raise CloseConnection(CloseCode.UNSUPPORTED_VERSION, f"server speaks {list(SUPPORTED_VERSIONS)}")
         if msg.world not in self.worlds:
             known = ", ".join(sorted(self.worlds))
-            self.error(s.sid, ErrorCode.UNKNOWN_WORLD, f"no world {msg.world!r}; worlds: {known}", MsgType.HELLO)
-            raise CloseConnection(CloseCode.UNKNOWN_WORLD, f"no world {msg.world!r}"[:120])
+            self.error(s.sid, ErrorCode.UNKNOWN_WORLD, f"no world {show(msg.world)}; worlds: {known}", MsgType.HELLO)
+            raise CloseConnection(CloseCode.UNKNOWN_WORLD, f"no world {show(msg.world)}"[:120])
         s.name = msg.name
         if self.link is not None:
             s.issued_token = self.link.identify(s, msg.name, msg.token, now_ms)
@@ -291,16 +301,18 @@ class Hub:
         s.color = msg.color or _PALETTE[s.sid % len(_PALETTE)]
         self._join(s, msg.world, msg.instance, None, now_ms)
 
-    def instance_for(self, world: str, wanted: str | None) -> WorldInstance:
+    def instance_for(self, world: str, wanted: str | None, ref: int = MsgType.HELLO) -> WorldInstance:
         group = self.instances.setdefault(world, [])
-        if wanted is not None:
-            for inst in group:
-                if inst.key == wanted and inst.has_room():
-                    return inst
-        for inst in group:
-            if inst.has_room():
-                return inst
-        # Full everywhere: open a new instance instead of a "room full" wall.
+        # The world file's [instances] policy and max_instances (no hosting: fill-first, unbounded).
+        rule = self.link.hosting.instancing(world) if self.link is not None else None
+        policy, most = rule if rule is not None else ("fill-first", 1_000_000)
+        try:
+            pick = choose([Slot(i.key, i.population, i.spec.capacity) for i in group], wanted, policy, most, world)
+        except WorldFull as e:
+            raise ProtocolError(ErrorCode.FORBIDDEN, str(e), ref) from None
+        if pick is not None:
+            return group[pick]
+        # Full everywhere (and below max_instances): open a new instance.
         used = {i.index for i in group}
         index = next(i for i in range(1, len(group) + 2) if i not in used)
         spec = self.worlds[world]
@@ -339,15 +351,7 @@ class Hub:
             "objects": inst.object_ids,
             "roster": inst.roster(),
             "world_info": spec.description,
-            "limits": {
-                "max_frame_bytes": MAX_FRAME_BYTES,
-                "rate_per_s": RATE_LIMIT_PER_S,
-                "rate_burst": RATE_LIMIT_BURST,
-                "max_chat_chars": MAX_CHAT_CHARS,
-                "max_name_chars": MAX_NAME_CHARS,
-                "max_speed_m_s": MAX_SPEED_M_S,
-                "max_hand_reach_m": MAX_HAND_REACH_M,
-            },
+            "limits": welcome_limits(),
             "quant": {"pos_unit_m": POS_UNIT_M, "rot_scale": ROT_SCALE},
         }
         if self.link is not None:
@@ -368,7 +372,7 @@ class Hub:
         x = min(max(head[0] - 1.5 * math.sin(yaw), lo[0]), hi[0])
         z = min(max(head[2] - 1.5 * math.cos(yaw), lo[2]), hi[2])
         pos = (float(x), max(float(lo[1]), 0.0) + 0.5, float(z))
-        self.generate_requests.append((s.sid, s.user_id, inst.spec.id, inst.key, prompt, pos))
+        self.outbox.push(Generate(s.sid, s.user_id, inst.spec.id, inst.key, prompt, pos))
 
     def spawn_object(
         self, world: str, instance: str, oid: str, position: tuple[float, float, float], info: dict[str, object]
@@ -377,24 +381,24 @@ class Hub:
         for inst in self.instances.get(world, []):
             if inst.key == instance:
                 eid = inst.spawn_object(generated_object(oid, position), info)
-                self.spawned.append((world, inst.index, oid, position, dict(info)))
+                self.outbox.push(PersistSpawned((world, inst.index, oid, position, dict(info))))
                 return eid
         return None
 
     # ----- moderation and hosting effects ---------------------------------------------------
     def close(self, sid: int, code: CloseCode, reason: str, now_ms: int = 0) -> None:
-        """End a session (kick, ban): gone from its world now; the I/O layer closes the socket."""
+        """End a session (kick, ban): gone from its world now; the edge closes the socket."""
         s = self.sessions.get(sid)
         if s is not None and s.instance is not None:
             self._leave_instance(s, now_ms)
-        self.to_close[sid] = (code, reason)
+        self.outbox.push(Close(sid, code, reason))
 
     def remove_object(self, world: str, oid: str) -> None:
         for inst in self.instances.get(world, []):
             eid = inst.object_ids.get(oid)
             if eid is not None:
                 inst.remove_object(eid)
-        self.removed_objects.append((world, oid))
+        self.outbox.push(PersistRemoved(world, oid))
 
     def gather(self, world: str, stage: str) -> None:
         """Move everyone in every instance of ``world`` to the stage, spread around it."""
@@ -455,14 +459,10 @@ class Hub:
         for inst in self.instances.get(spec.id, []):
             inst.apply_spec(spec, changed_objects)
 
-    def remove_world(self, world: str, now_ms: int) -> list[int]:
-        """Close a world whose file was deleted: its people go to the lobby.
-
-        Returns the sessions that could not be moved (the lobby itself was removed); the I/O
-        layer closes those with WORLD_CLOSED.
-        """
+    def remove_world(self, world: str, now_ms: int) -> None:
+        """Close a world whose file was deleted: its people go to the lobby (or, when the lobby
+        itself was removed, their sessions end with WORLD_CLOSED)."""
         self.worlds.pop(world, None)
-        stranded: list[int] = []
         for inst in self.instances.pop(world, []):
             for sid in list(inst.members):
                 s = self.sessions.get(sid)
@@ -477,8 +477,7 @@ class Hub:
                     )
                     self._join(s, self.lobby, None, None, now_ms)
                 else:
-                    stranded.append(sid)
-        return stranded
+                    self.outbox.push(Close(sid, CloseCode.WORLD_CLOSED, f"{world} was closed"[:120]))
 
     def notify_names(self, world: str, names: set[str], kind: NoticeKind, text: str) -> int:
         """NOTICE to the sessions in ``world`` signed in as one of ``names`` (user names; without
@@ -500,10 +499,17 @@ class Hub:
     def tick(self, world: str, now_ms: int, skip: set[int] | frozenset[int] = frozenset()) -> None:
         if world in self.stage:
             self._sync_stage(world)
-        for inst in self.instances.get(world, []):
+        for inst in list(self.instances.get(world, [])):
             if inst.idle:
                 continue
-            for sid, data in inst.tick(now_ms, skip).items():
+            try:
+                out = inst.tick(now_ms, skip)
+            except Exception:
+                # One broken instance must not stop the others (or the next tick of itself).
+                self.tick_failures[inst.key] = self.tick_failures.get(inst.key, 0) + 1
+                log.exception("tick of instance %s failed", inst.key, extra={"world": world, "instance": inst.key})
+                continue
+            for sid, data in out.items():
                 self.emit(sid, data)
 
     def drain_dirty_objects(self) -> list[tuple[str, int, str, Pose7]]:

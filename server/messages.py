@@ -2,19 +2,29 @@
 
 Every inbound frame is hostile until proven otherwise: it must be msgpack, an array, start
 with a known type, have exactly the documented fields with the documented types, and carry
-only finite numbers. Anything else raises ``ProtocolError`` with a precise text.
+only finite numbers within their documented range. Anything else raises ``ProtocolError``
+(never another exception) with a precise text; client values in it are shown size-capped.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import msgpack
 
 from server.codec import unpackb
-from server.errors import ProtocolError
-from server.protocol import MAX_CHAT_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, ErrorCode, MsgType
+from server.errors import ProtocolError, show
+from server.protocol import (
+    MAX_ABS_COORD,
+    MAX_CHAT_CHARS,
+    MAX_DURATION_S,
+    MAX_NAME_CHARS,
+    MAX_REASON_CHARS,
+    ErrorCode,
+    MsgType,
+)
 
 Vec3 = tuple[float, float, float]
 Pose7 = tuple[float, float, float, float, float, float, float]
@@ -116,18 +126,68 @@ ClientMessage = (
     Hello | PoseInput | Grab | ObjectMove | Release | Chat | Ping | Teleport | Travel | Moderate | Report | Host | Rsvp
 )
 
+_TYPE_OF: dict[type, MsgType] = {
+    Hello: MsgType.HELLO,
+    PoseInput: MsgType.POSE,
+    Grab: MsgType.GRAB,
+    ObjectMove: MsgType.OBJECT_MOVE,
+    Release: MsgType.RELEASE,
+    Chat: MsgType.CHAT,
+    Ping: MsgType.PING,
+    Teleport: MsgType.TELEPORT,
+    Travel: MsgType.TRAVEL,
+    Moderate: MsgType.MODERATE,
+    Report: MsgType.REPORT,
+    Host: MsgType.HOST,
+    Rsvp: MsgType.RSVP,
+}
+_KNOWN_TYPES = frozenset(int(m) for m in MsgType)
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def type_of(msg: ClientMessage) -> MsgType:
+    """The wire type of a decoded message (the ``ref_type`` of errors about it)."""
+    return _TYPE_OF[type(msg)]
+
+
+def peek_type(data: bytes) -> int:
+    """The type of a frame without decoding it, for errors about frames that are not decoded
+    (rate limited); 0 when the frame does not start like a message of a known type."""
+    if len(data) < 2:
+        return 0
+    head = data[0]
+    if 0x91 <= head <= 0x9F:  # fixarray of 1..15
+        i = 1
+    elif head == 0xDC and len(data) >= 3 and data[1:3] != b"\0\0":  # array 16
+        i = 3
+    elif head == 0xDD and len(data) >= 5 and data[1:5] != b"\0\0\0\0":  # array 32
+        i = 5
+    else:
+        return 0
+    if len(data) <= i:
+        return 0
+    t = data[i]
+    if t == 0xCC and len(data) > i + 1:  # uint 8
+        t = data[i + 1]
+    return t if t in _KNOWN_TYPES else 0
+
 
 def _bad(msg_type: int, text: str) -> ProtocolError:
     return ProtocolError(ErrorCode.BAD_FIELD, text, msg_type)
 
 
-def _number(v: object, t: int, where: str) -> float:
+def _number(v: object, t: int, where: str, bound: float = MAX_ABS_COORD) -> float:
+    """A finite number with ``|v| <= bound`` (NOT_FINITE / BAD_FIELD otherwise)."""
     # bool is an int subclass in Python; a client sending true for a coordinate is a bug.
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise _bad(t, f"{where}: expected a number, got {type(v).__name__}")
+    if isinstance(v, int) and abs(v) > bound:  # before float(): a huge int must not overflow it
+        raise _bad(t, f"{where}: {show(v)} is outside -{bound:g}..{bound:g}")
     f = float(v)
     if not math.isfinite(f):
         raise ProtocolError(ErrorCode.NOT_FINITE, f"{where}: {f!r} is not a finite number", t)
+    if abs(f) > bound:
+        raise _bad(t, f"{where}: {f:g} is outside -{bound:g}..{bound:g}")
     return f
 
 
@@ -139,23 +199,29 @@ def _numbers(v: object, n: int, t: int, where: str) -> tuple[float, ...]:
 
 
 def _pose(v: object, t: int, where: str) -> Pose7:
-    # Fast path for the hot message (every client, 20-60 times a second): exact types and a
-    # finite sum prove every element finite; anything else takes the precise slow path.
+    # Fast path for the hot message (every client, 20-72 times a second): exact types, a
+    # finite sum (which proves every element finite) and positions within range (the
+    # quaternion's length check below bounds its components); anything else takes the
+    # precise slow path.
     p: tuple[float, ...] | None = None
     if type(v) is list and len(v) == 7:
         try:
-            total = sum(v)  # TypeError for strings, lists, maps, nil
-        except TypeError:
-            total = math.nan
-        # A finite sum of numbers proves each finite; bools are numbers to sum() but not to us.
-        if math.isfinite(total) and bool not in map(type, v):
+            ok = math.isfinite(sum(v))
+        except (TypeError, OverflowError):  # strings, lists, maps, nil
+            ok = False
+        # bools are numbers to sum() but not to us.
+        if ok and bool not in map(type, v):
             p = tuple(v)
+            b = MAX_ABS_COORD
+            if not (-b <= p[0] <= b and -b <= p[1] <= b and -b <= p[2] <= b):
+                p = None
     if p is None:
         p = _numbers(v, 7, t, where)
-    qn = math.sqrt(p[3] ** 2 + p[4] ** 2 + p[5] ** 2 + p[6] ** 2)
+    qn = math.hypot(p[3], p[4], p[5], p[6])
     # Clients send float32-ish unit quaternions; far from unit means garbage, not rounding.
     if not 0.5 < qn < 1.5:
-        raise _bad(t, f"{where}: quaternion length {qn:.3f} is not ~1")
+        shown = f"{qn:.3f}" if qn < 1e3 else f"{qn:.3g}"
+        raise _bad(t, f"{where}: quaternion length {shown} is not ~1")
     return (p[0], p[1], p[2], p[3] / qn, p[4] / qn, p[5] / qn, p[6] / qn)
 
 
@@ -163,7 +229,7 @@ def _int(v: object, t: int, where: str, lo: int = 0, hi: int = 2**53) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise _bad(t, f"{where}: expected an integer, got {type(v).__name__}")
     if not lo <= v <= hi:
-        raise _bad(t, f"{where}: {v} is outside {lo}..{hi}")
+        raise _bad(t, f"{where}: {show(v)} is outside {lo}..{hi}")
     return v
 
 
@@ -182,6 +248,20 @@ def _opt_str(d: dict[str, object], key: str, t: int, max_chars: int) -> str | No
     return None if v is None else _str(v, t, f"hello.{key}", max_chars)
 
 
+def _color(d: dict[str, object], t: int) -> str | None:
+    c = _opt_str(d, "color", t, 64)  # anything but #rrggbb is BAD_FIELD, however long
+    if c is not None and not _COLOR.fullmatch(c):
+        raise _bad(t, f"hello.color: expected #rrggbb (6 hex digits), got {show(c)}")
+    return None if c is None else c.lower()
+
+
+def _duration(v: object, t: int) -> float:
+    d = _number(v, t, "moderate.duration_s", math.inf)
+    if not 0 < d <= MAX_DURATION_S:
+        raise _bad(t, f"moderate.duration_s: {d:g} s is not in (0, {MAX_DURATION_S}] (10 years); omit it for no end")
+    return d
+
+
 def _fields(msg: list[object], n: int, t: MsgType) -> list[object]:
     if len(msg) != n + 1:
         raise _bad(int(t), f"{t.name} takes {n} fields, got {len(msg) - 1}")
@@ -198,7 +278,7 @@ def _hello(msg: list[object]) -> Hello:
         raise _bad(int(t), f"HELLO body: expected a map, got {type(body).__name__}")
     unknown = set(body) - _HELLO_KEYS
     if unknown:
-        raise _bad(int(t), f"HELLO: unknown keys {sorted(unknown)}")
+        raise _bad(int(t), f"HELLO: unknown keys {show(sorted(unknown))}")
     v = body.get("v")
     versions = (v,) if isinstance(v, int) and not isinstance(v, bool) else v
     if not isinstance(versions, list | tuple) or not versions:
@@ -212,7 +292,7 @@ def _hello(msg: list[object]) -> Hello:
         world=world,
         token=_opt_str(body, "token", int(t), 4096),
         instance=_opt_str(body, "instance", int(t), 64),
-        color=_opt_str(body, "color", int(t), 16),
+        color=_color(body, int(t)),
         invite=_opt_str(body, "invite", int(t), 4096),
     )
 
@@ -270,7 +350,7 @@ def decode(data: bytes) -> ClientMessage:
             return Chat(_str(text, ti, "chat.text", MAX_CHAT_CHARS).strip())
         case MsgType.PING:
             (ct,) = _fields(msg, 1, t)
-            return Ping(_number(ct, ti, "ping.client_time"))
+            return Ping(_number(ct, ti, "ping.client_time", math.inf))  # any finite number
         case MsgType.TELEPORT:
             (target,) = _fields(msg, 1, t)
             p = _numbers(target, 3, ti, "teleport.target")
@@ -286,7 +366,7 @@ def decode(data: bytes) -> ClientMessage:
         case MsgType.MODERATE:
             action, target, opts = _fields(msg, 3, t)
             if action not in MODERATE_ACTIONS:
-                raise _bad(ti, f"moderate.action: expected one of {', '.join(MODERATE_ACTIONS)}, got {action!r}")
+                raise _bad(ti, f"moderate.action: expected one of {', '.join(MODERATE_ACTIONS)}, got {show(action)}")
             if not isinstance(opts, dict):
                 raise _bad(ti, "moderate.options: expected a map")
             reason = opts.get("reason", "")
@@ -296,7 +376,7 @@ def decode(data: bytes) -> ClientMessage:
                 str(action),
                 _int(target, ti, "moderate.target", 0, 2**31),
                 "" if reason is None else _str(reason, ti, "moderate.reason", MAX_REASON_CHARS, allow_empty=True),
-                None if dur is None else _number(dur, ti, "moderate.duration_s"),
+                None if dur is None else _duration(dur, ti),
                 None if user is None else _str(user, ti, "moderate.user", 64),
             )
         case MsgType.REPORT:
@@ -307,7 +387,7 @@ def decode(data: bytes) -> ClientMessage:
         case MsgType.HOST:
             ev, action, args = _fields(msg, 3, t)
             if action not in HOST_ACTIONS:
-                raise _bad(ti, f"host.action: expected one of {', '.join(HOST_ACTIONS)}, got {action!r}")
+                raise _bad(ti, f"host.action: expected one of {', '.join(HOST_ACTIONS)}, got {show(action)}")
             if not isinstance(args, dict):
                 raise _bad(ti, "host.args: expected a map")
             return Host(_str(ev, ti, "host.event", 200), str(action), args)

@@ -1,8 +1,9 @@
 """Plaza wire protocol, version 1: the single source of message types, codes and limits.
 
 Every WebSocket frame is a *binary* frame holding one msgpack array whose first element is
-the message type (``MsgType``). docs/protocol.md describes every field; the web client
-mirrors these numbers in ``web_client/js/protocol.js``.
+the message type (``MsgType``). docs/protocol.md describes every field. JavaScript gets these
+numbers from ``sdk/js/src/protocol.js``, generated from this file by ``python -m server.protocol_js``
+(rerun it after a change here; tests/server/test_protocol_js.py fails until you do).
 """
 
 from __future__ import annotations
@@ -13,18 +14,29 @@ PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 
 # Limits a client must respect (also sent in WELCOME so clients need not hard-code them).
-MAX_FRAME_BYTES = 16 * 1024  # larger frames close the socket with 1009 (RFC 6455 "too big")
+MAX_FRAME_BYTES = 16 * 1024  # a frame of up to this many bytes is read; larger: close 1009 (RFC 6455 "too big")
+# aiohttp refuses a message whose size is >= its max_msg_size, so the edge passes one more.
+EDGE_MAX_MSG_SIZE = MAX_FRAME_BYTES + 1
 MAX_NAME_CHARS = 32
 MAX_CHAT_CHARS = 500
 MAX_REASON_CHARS = 500
+MAX_ABS_COORD = 1e6  # every number of a pose, velocity or teleport target is within +-this
+MAX_DURATION_S = 10 * 365 * 86400  # a moderation duration_s is in (0, this]
 RATE_LIMIT_PER_S = 120.0  # sustained messages/s per client (token bucket)
 RATE_LIMIT_BURST = 240.0  # bucket size
-FLOOD_CLOSE_AFTER = 200  # messages dropped for rate in a row before the socket is closed
+FLOOD_CLOSE_S = 2.0  # messages dropped for rate without a pause for this long: close 4004
+FLOOD_PAUSE_S = 1.0  # this long without a dropped message ends a flood
+EXPENSIVE_PER_S = 0.5  # TRAVEL, REPORT, RSVP and /generate together, per client (token bucket)
+EXPENSIVE_BURST = 3.0  # bucket size of those
+MAX_INVALID_IN_A_ROW = 50  # invalid messages in a row: close 4009 (OUT_OF_BOUNDS, TOO_FAST, RATE_LIMITED don't count)
 MAX_SPEED_M_S = 10.0  # head speed the server accepts without an approved teleport
-MAX_HAND_REACH_M = 2.0  # a hand farther than this from the head is rejected
+MAX_HAND_REACH_M = 2.0  # a hand farther than this from the head is pulled in to this distance
+GRAB_REACH_M = 6.0  # GRAB of an object farther than this from the head: FORBIDDEN (desktop users click far)
+HOLD_REACH_M = 4.0  # a held object may be this far from the holder's head
 SLOW_CLIENT_BUFFER_BYTES = 256 * 1024  # unsent bytes above which a tick is skipped for a client
 SLOW_CLIENT_CLOSE_S = 5.0  # a client that cannot take updates for this long is closed
 HELLO_TIMEOUT_S = 10.0
+
 
 # Quantization of state updates (server -> client).
 POS_UNIT_M = 0.001  # positions are integers in millimetres, world coordinates
@@ -153,3 +165,28 @@ class NoticeKind(IntEnum):
     MODERATION = 4  # something a moderator did that concerns you (muted, report received...)
     EVENT = 5  # an event you RSVP'd to starts (data: event, world, title) / went live / ended
     PINNED = 6  # the host pinned a message (empty text: unpinned)
+
+
+def welcome_limits() -> dict[str, float]:
+    """``WELCOME.limits``: every limit above a client can run into (docs/protocol.md, Limits)."""
+    return {
+        "max_frame_bytes": MAX_FRAME_BYTES,
+        "rate_per_s": RATE_LIMIT_PER_S,
+        "rate_burst": RATE_LIMIT_BURST,
+        "flood_close_s": FLOOD_CLOSE_S,
+        "expensive_per_s": EXPENSIVE_PER_S,
+        "expensive_burst": EXPENSIVE_BURST,
+        "max_invalid_in_a_row": MAX_INVALID_IN_A_ROW,
+        "max_name_chars": MAX_NAME_CHARS,
+        "max_chat_chars": MAX_CHAT_CHARS,
+        "max_reason_chars": MAX_REASON_CHARS,
+        "max_abs_coord": MAX_ABS_COORD,
+        "max_duration_s": MAX_DURATION_S,
+        "max_speed_m_s": MAX_SPEED_M_S,
+        "max_hand_reach_m": MAX_HAND_REACH_M,
+        "grab_reach_m": GRAB_REACH_M,
+        "hold_reach_m": HOLD_REACH_M,
+        "slow_client_buffer_bytes": SLOW_CLIENT_BUFFER_BYTES,
+        "slow_client_close_s": SLOW_CLIENT_CLOSE_S,
+        "hello_timeout_s": HELLO_TIMEOUT_S,
+    }

@@ -7,59 +7,38 @@ Writes are batched by the caller (write-behind): the server collects what change
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 from typing import Protocol
 
 from server.messages import Pose7, SpawnedRow
+from server.migrations import migrate, transaction
 from server.recommend.signals import ChatCount, Follow, Like, Signals, Visit
 
 ObjectRow = tuple[str, int, str, Pose7]  # world id, instance index, object id, pose
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS object_state (
-    world TEXT NOT NULL,
-    instance INTEGER NOT NULL,
-    object TEXT NOT NULL,
-    px REAL NOT NULL, py REAL NOT NULL, pz REAL NOT NULL,
-    qx REAL NOT NULL, qy REAL NOT NULL, qz REAL NOT NULL, qw REAL NOT NULL,
-    PRIMARY KEY (world, instance, object)
-);
--- Objects people made at run time (generated assets), not in any world file; where they
--- are now lives in object_state like any other object's pose.
-CREATE TABLE IF NOT EXISTS spawned_objects (
-    world TEXT NOT NULL,
-    instance INTEGER NOT NULL,
-    object TEXT NOT NULL,
-    px REAL NOT NULL, py REAL NOT NULL, pz REAL NOT NULL,
-    info TEXT NOT NULL,
-    PRIMARY KEY (world, instance, object)
-);
-CREATE TABLE IF NOT EXISTS removed_objects (
-    world TEXT NOT NULL, object TEXT NOT NULL, PRIMARY KEY (world, object)
-);
--- Recommender signals (never chat content). Times are Unix seconds.
-CREATE TABLE IF NOT EXISTS visits (
-    user TEXT NOT NULL, world TEXT NOT NULL, instance TEXT NOT NULL,
-    start_ts REAL NOT NULL, end_ts REAL NOT NULL, friends TEXT NOT NULL DEFAULT '',
-    chat_count INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS visits_user ON visits (user);
-CREATE INDEX IF NOT EXISTS visits_end ON visits (end_ts);
-CREATE TABLE IF NOT EXISTS follows (
-    follower TEXT NOT NULL, followee TEXT NOT NULL, ts REAL NOT NULL,
-    PRIMARY KEY (follower, followee)
-);
-CREATE TABLE IF NOT EXISTS likes (
-    user TEXT NOT NULL, item TEXT NOT NULL, ts REAL NOT NULL,
-    PRIMARY KEY (user, item)
-);
-CREATE TABLE IF NOT EXISTS interests (
-    user TEXT PRIMARY KEY, tags TEXT NOT NULL
-);
-"""
-SCHEMA_VERSION = 3  # 3: spawned_objects (a CREATE IF NOT EXISTS: older files just gain it)
+# The schema (both stores' tables) is the ladder in server/migrations.py, run by open_db.
+
+# Bounds on what one person can store through likes and interests (the HTTP layer answers 400
+# with InvalidSignal's code and message).
+MAX_ITEM_ID = 128  # a world id or an event key
+MAX_LIKES_PER_USER = 500
+MAX_TAG = 32
+MAX_TAGS = 20
+
+
+class InvalidSignal(ValueError):
+    """A like or interest outside the bounds above; ``code`` for the HTTP error body."""
+
+    code = "invalid_signal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class Storage(Protocol):
@@ -81,6 +60,8 @@ class Storage(Protocol):
 
     def delete_user(self, user: str) -> int: ...
 
+    def purge(self, before_ts: float) -> dict[str, int]: ...
+
     def purge_before(self, ts: float) -> int: ...
 
     def save_objects(self, rows: list[ObjectRow]) -> None: ...
@@ -98,16 +79,58 @@ class Storage(Protocol):
     def close(self) -> None: ...
 
 
-def open_db(path: Path | str, schema: str) -> sqlite3.Connection:
+log = logging.getLogger(__name__)
+
+DB_NAME = "plaza.sqlite3"  # in the data dir; both stores share it
+DIR_MODE, FILE_MODE = 0o700, 0o600  # accounts' password hashes and the token secret live here
+
+
+def make_private_dir(d: Path) -> None:
+    """Create ``d`` (and parents) and make it 0700: only the server's user may list or enter it."""
+    d.mkdir(parents=True, exist_ok=True)
+    mode = d.stat().st_mode
+    if mode & 0o777 != DIR_MODE:
+        if mode & stat.S_ISVTX:  # /tmp and the like: shared by design, never lock others out of it
+            log.warning("%s is a shared directory: leaving its mode; give --data a directory of its own", d)
+            return
+        try:
+            os.chmod(d, DIR_MODE)
+        except OSError as e:  # not ours (a shared directory given as --data): say so, carry on
+            log.warning("could not make %s private (mode 0700): %s", d, e)
+
+
+def make_private_file(path: Path) -> None:
+    """Create ``path`` if missing as 0600 (never readable by others, even for a moment), and
+    tighten an existing one; the same for its ``-wal``/``-shm`` files when present."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if p.stat().st_mode & 0o777 != FILE_MODE:
+                os.chmod(p, FILE_MODE)
+        except FileNotFoundError:
+            pass
+
+
+def open_db(path: Path | str) -> sqlite3.Connection:
     """The one way Plaza opens its SQLite file: WAL, autocommit, shared across threads (callers
-    hold a lock), and a busy timeout since several stores write to the same file."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    hold a lock), a busy timeout since several stores write to the same file, private file
+    modes (directory 0700, file and its -wal/-shm 0600), and the schema ladder
+    (``server.migrations``) run to the latest version — or ``SchemaTooNew`` for a newer file."""
+    on_disk = str(path) != ":memory:"
+    if on_disk:
+        make_private_dir(Path(path).parent)
+        make_private_file(Path(path))
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA busy_timeout=5000")
-    db.executescript(schema)
+    try:
+        db.execute("PRAGMA busy_timeout=5000")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        migrate(db, path)
+        if on_disk:  # SQLite gives -wal/-shm the main file's mode; make sure of it
+            make_private_file(Path(path))
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
@@ -115,9 +138,8 @@ class SQLiteStorage:
     def __init__(self, path: Path) -> None:
         self.path = path
         # One connection guarded by a lock: the event loop writes, background jobs may read.
-        self._db = open_db(path, _SCHEMA)
+        self._db = open_db(path)
         self._lock = threading.Lock()
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def load_objects(self, world: str, instance: int) -> dict[str, Pose7]:
         with self._lock:
@@ -130,27 +152,21 @@ class SQLiteStorage:
     def save_objects(self, rows: list[ObjectRow]) -> None:
         if not rows:
             return
-        with self._lock:
-            # One transaction per batch: atomic, and one fsync instead of one per row.
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT INTO object_state VALUES (?,?,?,?,?,?,?,?,?,?)"
-                    " ON CONFLICT(world, instance, object) DO UPDATE SET"
-                    " px=excluded.px, py=excluded.py, pz=excluded.pz,"
-                    " qx=excluded.qx, qy=excluded.qy, qz=excluded.qz, qw=excluded.qw",
-                    [(w, i, o, *p) for w, i, o, p in rows],
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        # One transaction per batch: atomic, and one fsync instead of one per row.
+        with self._lock, transaction(self._db):
+            self._db.executemany(
+                "INSERT INTO object_state VALUES (?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(world, instance, object) DO UPDATE SET"
+                " px=excluded.px, py=excluded.py, pz=excluded.pz,"
+                " qx=excluded.qx, qy=excluded.qy, qz=excluded.qz, qw=excluded.qw",
+                [(w, i, o, *p) for w, i, o, p in rows],
+            )
 
     def reset_objects(self, world: str, object_ids: list[str]) -> None:
         """Forget saved poses (the author changed these objects in the world file)."""
         if not object_ids:
             return
-        with self._lock:
+        with self._lock, transaction(self._db):
             self._db.executemany(
                 "DELETE FROM object_state WHERE world = ? AND object = ?",
                 [(world, o) for o in object_ids],
@@ -161,8 +177,7 @@ class SQLiteStorage:
         """Append finished visits, each with the number of chat messages sent during it."""
         if not visits:
             return
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._lock, transaction(self._db):  # all of the batch or none of it
             self._db.executemany(
                 "INSERT INTO visits VALUES (?,?,?,?,?,?,?)",
                 [
@@ -170,7 +185,6 @@ class SQLiteStorage:
                     for v, chats in visits
                 ],
             )
-            self._db.execute("COMMIT")
 
     def follow(self, follower: str, followee: str, ts: float, on: bool = True) -> None:
         with self._lock:
@@ -180,13 +194,30 @@ class SQLiteStorage:
                 self._db.execute("DELETE FROM follows WHERE follower = ? AND followee = ?", (follower, followee))
 
     def like(self, user: str, item: str, ts: float, on: bool = True) -> None:
+        """Like (or unlike) ``item``. InvalidSignal for an item id that is empty or over
+        MAX_ITEM_ID characters, or a new like past MAX_LIKES_PER_USER."""
+        if not isinstance(item, str) or not 1 <= len(item) <= MAX_ITEM_ID:
+            raise InvalidSignal(f"item: expected a world or event id of 1–{MAX_ITEM_ID} characters")
         with self._lock:
             if on:
-                self._db.execute("INSERT OR REPLACE INTO likes VALUES (?,?,?)", (user, item, ts))
+                q = self._db.execute
+                if not q("SELECT 1 FROM likes WHERE user = ? AND item = ?", (user, item)).fetchone():
+                    (count,) = q("SELECT COUNT(*) FROM likes WHERE user = ?", (user,)).fetchone()
+                    if count >= MAX_LIKES_PER_USER:
+                        raise InvalidSignal(f"at most {MAX_LIKES_PER_USER} likes; unlike something first")
+                q("INSERT OR REPLACE INTO likes VALUES (?,?,?)", (user, item, ts))
             else:
                 self._db.execute("DELETE FROM likes WHERE user = ? AND item = ?", (user, item))
 
     def set_interests(self, user: str, tags: list[str]) -> None:
+        """Replace the user's interest tags: at most MAX_TAGS tags of 1–MAX_TAG characters, no
+        commas (the storage separator); InvalidSignal otherwise."""
+        if (
+            not isinstance(tags, list | tuple)
+            or len(tags) > MAX_TAGS
+            or not all(isinstance(t, str) and 1 <= len(t) <= MAX_TAG and "," not in t for t in tags)
+        ):
+            raise InvalidSignal(f"tags: expected up to {MAX_TAGS} tags of 1–{MAX_TAG} characters, without commas")
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO interests VALUES (?,?)", (user, ",".join(tags)))
 
@@ -232,26 +263,39 @@ class SQLiteStorage:
 
     def delete_user(self, user: str) -> int:
         """Forget a user's signals (the privacy delete); returns rows removed."""
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._lock, transaction(self._db):  # all of it or, on an error, nothing
             n = self._db.execute("DELETE FROM visits WHERE user = ?", (user,)).rowcount
             n += self._db.execute("DELETE FROM follows WHERE follower = ? OR followee = ?", (user, user)).rowcount
             n += self._db.execute("DELETE FROM likes WHERE user = ?", (user,)).rowcount
             n += self._db.execute("DELETE FROM interests WHERE user = ?", (user,)).rowcount
-            self._db.execute("COMMIT")
+            # Other people's visits that list them as a friend present: take them off the list.
+            rows = self._db.execute(
+                "SELECT rowid, friends FROM visits WHERE instr(',' || friends || ',', ?) > 0", (f",{user},",)
+            ).fetchall()
+            for rowid, friends in rows:
+                kept = ",".join(f for f in friends.split(",") if f and f != user)
+                self._db.execute("UPDATE visits SET friends = ? WHERE rowid = ?", (kept, rowid))
+            n += len(rows)
         return n
 
+    def purge(self, before_ts: float) -> dict[str, int]:
+        """Retention: drop time-stamped signals older than ``before_ts`` (Unix seconds) — visits
+        that ended before it and likes given before it; returns rows removed per table. Follows
+        and interests are standing choices, kept until the user changes them or is deleted."""
+        with self._lock, transaction(self._db):
+            return {
+                "visits": self._db.execute("DELETE FROM visits WHERE end_ts < ?", (before_ts,)).rowcount,
+                "likes": self._db.execute("DELETE FROM likes WHERE ts < ?", (before_ts,)).rowcount,
+            }
+
     def purge_before(self, ts: float) -> int:
-        """Retention: drop visits and likes older than ``ts``."""
-        with self._lock:
-            n = self._db.execute("DELETE FROM visits WHERE end_ts < ?", (ts,)).rowcount
-            n += self._db.execute("DELETE FROM likes WHERE ts < ?", (ts,)).rowcount
-        return n
+        """``purge``, as one total of rows removed."""
+        return sum(self.purge(ts).values())
 
     def mark_removed(self, rows: list[tuple[str, str]]) -> None:
         """Objects a moderator removed stay removed across restarts (world, object id)."""
         if rows:
-            with self._lock:
+            with self._lock, transaction(self._db):
                 self._db.executemany("INSERT OR IGNORE INTO removed_objects VALUES (?,?)", rows)
 
     def removed_objects(self, world: str) -> set[str]:
@@ -261,7 +305,7 @@ class SQLiteStorage:
 
     def save_spawned(self, rows: list[SpawnedRow]) -> None:
         if rows:
-            with self._lock:
+            with self._lock, transaction(self._db):
                 self._db.executemany(
                     "INSERT OR REPLACE INTO spawned_objects VALUES (?,?,?,?,?,?,?)",
                     [(w, i, o, *pos, json.dumps(info)) for w, i, o, pos, info in rows],
@@ -275,6 +319,22 @@ class SQLiteStorage:
                 (world, instance),
             ).fetchall()
         return [(world, instance, r[0], (r[1], r[2], r[3]), json.loads(r[4])) for r in rows]
+
+    def snapshot(self) -> tuple[list[ObjectRow], list[tuple[str, str]], list[SpawnedRow]]:
+        """Every saved object pose, removal and spawned object: read once at start (in a
+        thread), so opening an instance never reads SQLite on the event loop."""
+        with self._lock:
+            poses = self._db.execute("SELECT world, instance, object, px, py, pz, qx, qy, qz, qw FROM object_state")
+            objects = [(r[0], r[1], r[2], tuple(r[3:])) for r in poses.fetchall()]
+            removed = [(r[0], r[1]) for r in self._db.execute("SELECT world, object FROM removed_objects").fetchall()]
+            spawned = self._db.execute(
+                "SELECT world, instance, object, px, py, pz, info FROM spawned_objects ORDER BY rowid"
+            ).fetchall()
+        return (
+            objects,  # type: ignore[misc]
+            removed,
+            [(r[0], r[1], r[2], (r[3], r[4], r[5]), json.loads(r[6])) for r in spawned],
+        )
 
     def close(self) -> None:
         with self._lock:

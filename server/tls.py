@@ -6,12 +6,15 @@ in the data directory and reused while it covers the requested hosts and is not 
 expire), ``lan_ip`` finds the address to print, ``ssl_context`` builds the server context and
 ``terminal_qr`` renders the URL as a QR code for the headset's camera/browser.
 
-Dependencies: ``cryptography`` (certificate) and ``qrcode`` (terminal QR code).
+Dependencies: ``cryptography`` (certificate) and ``qrcode`` (terminal QR code), the optional
+``[lan]`` extra; without them ``require_lan`` (and each function that needs one) raises
+``LanExtraMissing`` saying so, and ``plaza serve --https`` prints that and exits 2.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import ipaddress
 import os
 import re
@@ -24,6 +27,26 @@ CERT_NAME = "plaza-cert.pem"
 KEY_NAME = "plaza-key.pem"
 VALID_DAYS = 825  # the longest validity Apple/Google accept for a TLS leaf certificate
 RENEW_BEFORE = dt.timedelta(days=30)
+LAN_EXTRA_HINT = "--https needs the [lan] extra (cryptography, qrcode): pip install 'plaza[lan]'"
+LAN_MODULES = ("cryptography", "qrcode")
+
+
+class LanExtraMissing(RuntimeError):
+    """cryptography or qrcode is not installed; the message names the extra to install."""
+
+
+def require_lan(*modules: str) -> None:
+    """Raise ``LanExtraMissing`` unless ``modules`` (default: both) can be imported."""
+    missing = []
+    for name in modules or LAN_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    if missing:
+        raise LanExtraMissing(f"{LAN_EXTRA_HINT} (missing: {', '.join(missing)})")
 
 
 def _is_ip(host: str) -> bool:
@@ -45,6 +68,7 @@ def _wanted_hosts(hosts: list[str]) -> list[str]:
 
 def _covers(cert_path: Path, hosts: list[str]) -> bool:
     """True when the kept certificate names every host and stays valid a while longer."""
+    require_lan("cryptography")
     from cryptography import x509
 
     try:
@@ -65,6 +89,7 @@ def ensure_certificate(data_dir: Path, hosts: list[str]) -> tuple[Path, Path]:
     IPs or names). An existing pair is kept as long as it covers them, so a headset that has
     accepted it once is not asked again; a new LAN address makes a new certificate.
     """
+    require_lan("cryptography")
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -160,6 +185,7 @@ def ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
 
 def terminal_qr(url: str) -> str:
     """The URL as a QR code drawn with Unicode half blocks (two modules per character row)."""
+    require_lan("qrcode")
     import qrcode
 
     qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_L)

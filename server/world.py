@@ -23,6 +23,8 @@ from server.messages import Pose7, PoseInput, Vec3
 from server.protocol import (
     ABSOLUTE,
     AVATAR_ALL,
+    GRAB_REACH_M,
+    HOLD_REACH_M,
     MAX_CHAT_CHARS,
     MAX_HAND_REACH_M,
     MAX_SPEED_M_S,
@@ -52,8 +54,6 @@ _N_VALUES = {int(EntityKind.AVATAR): 22, _OBJECT: 8}  # values of a full update,
 GRAVITY = 9.81
 MAX_THROW_SPEED = 20.0
 MAX_FLIGHT_MS = 10_000
-GRAB_REACH_M = 6.0  # desktop users click objects at a distance; VR hands are much closer
-HOLD_REACH_M = 4.0  # a held object may be this far from the holder's head
 TELEPORT_SNAP_M = 1.5  # after an approved teleport, the next head pose must land this close
 EYE_HEIGHT_M = 1.6
 
@@ -112,6 +112,20 @@ class Member:
     last_pose_ms: int = 0
     teleport_to: Vec3 | None = None
     held: set[int] = field(default_factory=set)
+
+
+def _within_reach(hand: Pose7, head: Pose7) -> Pose7:
+    """``hand``, moved along the line from the head to at most MAX_HAND_REACH_M from it."""
+    reach = math.dist(hand[:3], head[:3])
+    if reach <= MAX_HAND_REACH_M:
+        return hand
+    k = MAX_HAND_REACH_M / reach
+    return (
+        head[0] + (hand[0] - head[0]) * k,
+        head[1] + (hand[1] - head[1]) * k,
+        head[2] + (hand[2] - head[2]) * k,
+        *hand[3:],
+    )  # type: ignore[return-value]
 
 
 def _yaw_quat(yaw_deg: float) -> tuple[float, float, float, float]:
@@ -409,14 +423,9 @@ class WorldInstance:
                 f"pose.head ({head[0]:.2f}, {head[1]:.2f}, {head[2]:.2f}) is outside the world: " + self._bounds_text(),
                 t,
             )
-        for side, hand in (("left", msg.left), ("right", msg.right)):
-            reach = math.dist(hand[:3], head[:3])
-            if reach > MAX_HAND_REACH_M:
-                raise ProtocolError(
-                    ErrorCode.OUT_OF_BOUNDS,
-                    f"pose.{side} is {reach:.2f} m from the head, max {MAX_HAND_REACH_M} m",
-                    t,
-                )
+        # Hand tracking glitches (a lost controller reported metres away) for seconds at a time;
+        # that is not hostile: the hand is pulled in to the reach limit and the pose stands.
+        left, right = _within_reach(msg.left, head), _within_reach(msg.right, head)
         cur = self.pose[m.slot]
         moved = math.dist(head[:3], (cur[0], cur[1], cur[2]))
         # Leaky bucket of distance: tolerant of network jitter, strict over a second.
@@ -442,7 +451,7 @@ class WorldInstance:
             )
         m.allowance_m = allowance - moved
         m.last_pose_ms = now_ms
-        self.pose[m.slot] = (*head, *msg.left, *msg.right)
+        self.pose[m.slot] = (*head, *left, *right)
         self.ts[m.slot] = msg.ts
 
     def last_head(self, sid: int) -> Vec3:
@@ -511,6 +520,8 @@ class WorldInstance:
         slot = self._held_slot(m, eid, t)
         self._check_hold_pose(m, pose, t)
         self.pose[slot, :7] = pose
+        # Saved while held, too: a crash mid-carry keeps where it was (≤ one flush of loss).
+        self.dirty_objects.add(self._object_spec[eid].id)
 
     def release(self, sid: int, eid: int, pose: Pose7, velocity: Vec3, now_ms: int) -> None:
         m = self.members[sid]

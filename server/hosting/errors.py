@@ -44,13 +44,50 @@ class BadCredentials(HostingError):
         super().__init__("wrong user name or password")
 
 
-class SignInRateLimited(HostingError):
+class RateLimited(HostingError):
+    """Too many of something in a period; ``retry_after_s`` says when it is allowed again
+    (the HTTP layer answers 429 with ``Retry-After``)."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after_s: float, message: str = "") -> None:
+        self.retry_after_s = max(0.0, retry_after_s)
+        super().__init__(message or f"too many requests; try again in {max(1, round(retry_after_s))} s")
+
+
+class SignInRateLimited(RateLimited):
     code = "sign_in_rate_limited"
 
     def __init__(self, retry_after_s: float, scope: str) -> None:
-        self.retry_after_s = retry_after_s
         self.scope = scope  # "user" or "client"
-        super().__init__(f"too many failed sign-ins for this {scope}; try again in {max(1, round(retry_after_s))} s")
+        super().__init__(
+            retry_after_s, f"too many failed sign-ins for this {scope}; try again in {max(1, round(retry_after_s))} s"
+        )
+
+
+class RegisterRateLimited(RateLimited):
+    code = "register_rate_limited"
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(
+            retry_after_s,
+            f"too many new accounts from this address; try again in {max(1, round(retry_after_s / 60))} min",
+        )
+
+
+class ReservedNameNeedsSetup(HostingError):
+    """A world file gives this name a role (owner, moderator, event host): only the operator can
+    create its account (setup token or ``plaza admin create-account``)."""
+
+    code = "name_needs_setup"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"the name {name!r} has a role in this server's world files, so its account is created by the "
+            "operator: register it with the one-time setup token the server printed at start, or run "
+            f"'plaza admin create-account {name}' on the server"
+        )
 
 
 class InvalidToken(HostingError):
@@ -149,6 +186,21 @@ class InvalidArgument(HostingError):
     code = "invalid_argument"
 
 
+class InvalidUserKey(InvalidArgument, ValueError):
+    """Not ``a:<user>`` / ``g:<guest id>``. Also a ValueError for older callers."""
+
+    code = "invalid_user_key"
+
+
+class ReportRateLimited(RateLimited):
+    code = "report_rate_limited"
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(
+            retry_after_s, f"you have sent many reports; you can send another in {max(1, round(retry_after_s))} s"
+        )
+
+
 class NotFound(HostingError):
     code = "not_found"
 
@@ -168,6 +220,12 @@ class EventFull(EventError):
 
 class EventOver(EventError):
     code = "event_over"
+
+
+class AccountRequired(EventError):
+    """Capped events take RSVPs from accounts only: throw-away guests cannot fill the places."""
+
+    code = "account_required"
 
 
 class InvalidEvent(EventError):

@@ -30,9 +30,19 @@ API::
     EventBook(store, roles, audit=None)
         .set_world_events(world, events) ; .create(world, actor, now, title=..., start=..., duration_s=..., ...)
         .delete(key, actor, now) ; .get(key) ; .events(world=None) ; .status(key, now)
-        .lobby(now) -> list[tuple[EventInfo, EventStatus]]      # starting soon + live
+        .lobby(now, viewer=None) -> list[tuple[EventInfo, EventStatus]]   # starting soon + live, visible to viewer
+        .visible(key_or_event, viewer) -> bool                   # roles.can_see(world) or the event's host
         .to_client(key, now, user=None) -> dict                  # JSON for the lobby / host panel
-        .rsvp(key, principal, now) ; .cancel_rsvp(key, principal) ; .rsvp_count(key) ; .has_rsvp(key, user)
+        .rsvp(key, principal, now, admitted=False) ; .cancel_rsvp(key, principal)
+        .rsvp_count(key) ; .has_rsvp(key, user)
+
+Visibility: an event is visible to whoever can see its world (``RoleBook.can_see``: public and
+unlisted worlds to everyone, private ones to members and invite holders) and to its host.
+``rsvp``/``cancel_rsvp`` on an event the person cannot see answer ``UnknownEvent`` — the same
+as for a key that does not exist, so nothing about a private world leaks (not even its title).
+``admitted=True`` says the caller already admitted the person to the event's world (they are in
+it now, e.g. through an invite link): that counts as seeing it. Events with a capacity take
+RSVPs from accounts only (``AccountRequired``): throw-away guest ids cannot fill the places.
         .due_notices(now) -> list[Notice]                        # each (user, event) once, ever
         .start/.end/.gather(key, actor, now) ; .set_spotlight(key, actor, ids, now)
         .mute_chat(key, actor, muted, now) ; .pin(key, actor, text | None, now) ; .state(key)
@@ -49,7 +59,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from server.hosting.errors import EventFull, EventOver, InvalidEvent, PermissionDenied, UnknownEvent
+from server.hosting.errors import AccountRequired, EventFull, EventOver, InvalidEvent, PermissionDenied, UnknownEvent
 from server.hosting.identity import Principal
 from server.hosting.permissions import ACTIONS, allowed, check
 from server.hosting.roles import RoleBook
@@ -291,12 +301,21 @@ class EventBook:
             },
         }
 
-    def lobby(self, now: float) -> list[tuple[EventInfo, EventStatus]]:
-        """What the lobby shows: live events first, then those starting soon, each by start time."""
+    def visible(self, event: str | EventInfo, viewer: Principal | None) -> bool:
+        """May ``viewer`` (None: anonymous) know about this event? Its world's visibility rule,
+        or being its host."""
+        e = event if isinstance(event, EventInfo) else self.get(event)
+        if viewer is not None and viewer.kind == "account" and viewer.account == e.host.lower():
+            return True
+        return self.roles.can_see(e.world, viewer)
+
+    def lobby(self, now: float, viewer: Principal | None = None) -> list[tuple[EventInfo, EventStatus]]:
+        """What the lobby shows ``viewer`` (None: an anonymous caller): live events first, then
+        those starting soon, each by start time; only events ``viewer`` may see."""
         out = [
             (e, s)
             for e in self.events()
-            if (s := self._status(e, now)) in (EventStatus.LIVE, EventStatus.STARTING_SOON)
+            if (s := self._status(e, now)) in (EventStatus.LIVE, EventStatus.STARTING_SOON) and self.visible(e, viewer)
         ]
         return sorted(out, key=lambda es: (es[1] != EventStatus.LIVE, es[0].start))
 
@@ -310,20 +329,30 @@ class EventBook:
         return frozenset(i for e in self.live_in(world, now) for i in self.state(e.key).spotlight)
 
     # ----- RSVP and notices ---------------------------------------------------------------------
-    def rsvp(self, key: str, principal: Principal, now: float) -> None:
-        e = self.get(key)
+    def _visible_event(self, key: str, principal: Principal, admitted: bool) -> EventInfo:
+        """The event, or UnknownEvent — also when ``principal`` may not see it (same message)."""
+        e = self.get(key) if isinstance(key, str) else None
+        if e is None or not (admitted or self.visible(e, principal)):
+            raise UnknownEvent(f"no event {str(key)[:200]!r}")
+        return e
+
+    def rsvp(self, key: str, principal: Principal, now: float, admitted: bool = False) -> None:
+        e = self._visible_event(key, principal, admitted)
         check(self.roles.role_of(e.world, principal), "rsvp")
         if self._status(e, now) == EventStatus.ENDED:
             raise EventOver(f"{e.title!r} is over")
         users = self._rsvps.setdefault(key, {})
         if principal.key in users:
             return  # idempotent: a double click is not an error
+        if e.capacity is not None and principal.kind != "account":
+            raise AccountRequired(f"{e.title!r} has limited places: sign in (or register) to RSVP")
         if e.capacity is not None and len(users) >= e.capacity:
             raise EventFull(f"{e.title!r} is full ({e.capacity} places)")
         users[principal.key] = False
         self.store.add_rsvp(key, principal.key, now)
 
-    def cancel_rsvp(self, key: str, principal: Principal) -> bool:
+    def cancel_rsvp(self, key: str, principal: Principal, admitted: bool = False) -> bool:
+        self._visible_event(key, principal, admitted)
         users = self._rsvps.get(key, {})
         had = users.pop(principal.key, None) is not None
         return self.store.delete_rsvp(key, principal.key) or had
@@ -433,6 +462,22 @@ class EventBook:
         st.pinned = text or None
         self._save(e, st, actor, "pin_message", now, st.pinned or "(unpinned)")
         return replace(st)
+
+    # ----- privacy ------------------------------------------------------------------------------
+    def forget_person(self, user: str, account: str | None) -> None:
+        """Drop in-memory state naming ``user`` (privacy delete; store rows go separately): RSVPs,
+        spotlight entries, and owner-created events this account hosts."""
+        for users in self._rsvps.values():
+            users.pop(user, None)
+        for st in self._state.values():
+            if user in st.spotlight:
+                st.spotlight = [i for i in st.spotlight if i != user]
+        if account is not None:
+            for k in [k for k, e in self._owned.items() if e.host.lower() == account]:
+                del self._owned[k]
+            for k, e in list(self._owned.items()):
+                if e.created_by == user:
+                    self._owned[k] = replace(e, created_by="deleted")
 
     # ----- attendance ---------------------------------------------------------------------------
     def joined(self, key: str, principal: Principal, now: float) -> int:

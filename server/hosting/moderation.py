@@ -25,7 +25,8 @@ API::
         .lock(world, actor, now, reason="") / .unlock(...) ; .is_locked(world)
         .chat(world, principal, text, now, all_muted=False) -> str   # filtered text; records history
         .recent_chat(world) -> list[ChatLine]
-        .report(world, reporter, target, reason, now) -> int
+        .report(world, reporter, target, reason, now) -> int       # ReportRateLimited past 5/min, 30/day
+        .target_for(world, actor, action, user_key) -> Principal    # permission first, then parse the key
         .reports(world, actor, limit=100) -> list[ReportRow]
         .audit_log(world, actor, limit=100) -> list[AuditRow]
         .is_banned / .is_muted / .kicked_until ...
@@ -39,14 +40,27 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from server.hosting.errors import ChatMutedForAll, ChatRateLimited, HostingError, InvalidArgument, Muted, Refused
+from server.hosting.errors import (
+    ChatMutedForAll,
+    ChatRateLimited,
+    HostingError,
+    InvalidArgument,
+    Muted,
+    Refused,
+    ReportRateLimited,
+)
 from server.hosting.identity import Principal
 from server.hosting.permissions import Role, check, check_target, rank
+from server.hosting.ratelimit import WindowLimiter
 from server.hosting.roles import RoleBook
 from server.hosting.store import AuditRow, BlockRow, HostingStore, ReportRow
+from server.hosting.text import clean_text
 
 MAX_REASON = 500
 MASK = "***"
+# Reports per reporter (user key): 5 a minute and 30 a day, in memory. Enough for anyone
+# reporting a bad evening; not enough to bury the moderators' queue.
+REPORT_RULES: tuple[tuple[int, float], ...] = ((5, 60.0), (30, 86400.0))
 
 
 class ChatFilter:
@@ -73,6 +87,9 @@ class ChatRateLimiter:
         self.per_s = per_s
         self._buckets: dict[str, tuple[float, float]] = {}  # user -> (tokens, at)
 
+    def forget(self, user: str) -> None:
+        self._buckets.pop(user, None)
+
     def take(self, user: str, now: float) -> None:
         rate = self.burst / self.per_s
         tokens, at = self._buckets.get(user, (float(self.burst), now))
@@ -97,7 +114,7 @@ class ChatLine:
 
 
 def _reason(reason: str) -> str:
-    return reason.strip()[:MAX_REASON]
+    return clean_text(reason).strip()[:MAX_REASON] if isinstance(reason, str) else ""
 
 
 def _until(now: float, duration_s: float | None) -> float | None:
@@ -123,11 +140,13 @@ class Moderation:
         chat_filter: ChatFilter | None = None,
         chat_limiter: ChatRateLimiter | None = None,
         history: int = 20,
+        report_limiter: WindowLimiter | None = None,
     ) -> None:
         self.store = store
         self.roles = roles
         self.chat_filter = chat_filter or ChatFilter()
         self.chat_limiter = chat_limiter or ChatRateLimiter()
+        self.report_limiter = report_limiter or WindowLimiter(REPORT_RULES, error=ReportRateLimited)
         self.history = history
         # (kind, world, user) -> row; kinds: "ban", "mute", "kick"
         self._blocks: dict[tuple[str, str, str], BlockRow] = {(b.kind, b.world, b.user): b for b in store.blocks()}
@@ -300,6 +319,10 @@ class Moderation:
         check(role, "chat")
         if all_muted and rank(role) < rank(Role.MODERATOR):
             raise ChatMutedForAll()
+        # No control, bidi-override, zero-width or NUL characters reach anyone's screen.
+        text = clean_text(text) if isinstance(text, str) else ""
+        if not text.strip():
+            raise InvalidArgument("empty chat message")
         self.chat_limiter.take(user, now)
         shown = self.chat_filter.clean(text)
         self._chat.setdefault(world, deque(maxlen=self.history)).append(ChatLine(now, user, principal.name, shown))
@@ -314,12 +337,30 @@ class Moderation:
         check(self.roles.role_of(world, reporter), "report")
         if reporter.key == target.key:
             raise HostingError("you cannot report yourself")
+        self.report_limiter.take(reporter.key, now)
         ctx: dict[str, object] = {
             "reporter_name": reporter.name,
             "target_name": target.name,
             "chat": [line.to_json() for line in self.recent_chat(world)],
         }
         return self.store.add_report(world, reporter.key, target.key, now, _reason(reason), ctx)
+
+    def target_for(self, world: str, actor: Principal, action: str, user_key: str) -> Principal:
+        """The person a moderator names by user key (someone not here: unban, allow). Checks
+        that ``actor`` may do ``action`` at all *before* looking at the key, so a guest learns
+        nothing from a malformed one; InvalidUserKey (a HostingError) for a malformed key."""
+        check(self.roles.role_of(world, actor), action)
+        return Principal.from_key(user_key)
+
+    def forget_person(self, user: str) -> None:
+        """Drop in-memory state naming ``user`` (a privacy delete; the store rows go separately):
+        their blocks, their lines in the recent-chat buffers, their rate-limit counters."""
+        for k in [k for k in self._blocks if k[2] == user]:
+            del self._blocks[k]
+        for world, lines in self._chat.items():
+            self._chat[world] = deque((ln for ln in lines if ln.user != user), maxlen=self.history)
+        self.report_limiter.forget(user)
+        self.chat_limiter.forget(user)
 
     def reports(self, world: str, actor: Principal, limit: int = 100) -> list[ReportRow]:
         check(self.roles.role_of(world, actor), "view_reports")

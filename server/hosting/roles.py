@@ -14,7 +14,7 @@ API::
 
     WorldRoles(world, visibility="public", owner=None, moderators=())   WorldRoles.from_config(cfg)
     is_listed(visibility) -> bool
-    RoleBook(store, default_account_role=Role.MEMBER)
+    RoleBook(store, default_account_role=Role.MEMBER, secret=None)   # secret: Identity.secret
         .set_world(WorldRoles)                  # call on load / live reload of world files
         .remove_world(world)
         .reserved_names() -> set[str]           # every user name a world file grants a role to
@@ -24,9 +24,18 @@ API::
         .grants(world) -> list[GrantRow]
         .make_invite(world, expires_at, created_by, now) -> str        # token
         .check_invite(token, world, now) -> InviteRow                  # raises InviteInvalid
-        .revoke_invite(invite_id, now) -> bool
+        .revoke_invite(invite_id, actor, now) -> bool   # the creator, or invite permission there
         .invites(world) -> list[InviteRow]
         .admits(world, principal, now, invite=None) -> None  # raises Refused("private"/"invite_invalid")
+        .can_see(world, principal | None, invite=None, now=None) -> bool   # THE visibility rule
+        .has_explicit_role(world, principal) -> bool       # world-file role or a grant
+        .listed_for(principal | None) -> list[str]         # worlds to list to this person
+
+Visibility (``can_see``: may this person learn that the world exists and what is in it —
+world info, occupancy, events): ``public`` and ``unlisted`` worlds, anyone (unlisted ones are
+just not *listed*); ``private`` worlds, only members (a world-file role or a grant) and holders
+of a valid invite. Unknown worlds: nobody. Listing (``listed_for``): public worlds, plus the
+unlisted and private worlds the person has an explicit role in.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from server.hosting.errors import InvalidToken, InviteInvalid, PermissionDenied, Refused, UnknownWorld
+from server.hosting.errors import InvalidToken, InviteInvalid, NotFound, PermissionDenied, Refused, UnknownWorld
 from server.hosting.identity import Principal, TokenSigner, normalize_user_name
 from server.hosting.permissions import Role, check, check_target, parse_role, rank
 from server.hosting.store import GrantRow, HostingStore, InviteRow
@@ -66,13 +75,17 @@ class WorldRoles:
 
 
 class RoleBook:
-    def __init__(self, store: HostingStore, default_account_role: Role = Role.MEMBER) -> None:
+    def __init__(
+        self, store: HostingStore, default_account_role: Role = Role.MEMBER, secret: bytes | None = None
+    ) -> None:
         self.store = store
         self.default_account_role = default_account_role
         self._worlds: dict[str, WorldRoles] = {}
         # Grants cached in memory (read on every join/action), written through to the store.
         self._grants: dict[str, dict[str, Role]] = {}
-        self._invites = TokenSigner(store.secret(), purpose="invite")
+        # The server's token secret (Identity.secret, from <data_dir>/secret.key); without one,
+        # a random secret (invite links then die with the process: tests only).
+        self._invites = TokenSigner(secret or secrets.token_bytes(32), purpose="invite")
 
     # ----- world files --------------------------------------------------------------------------
     def set_world(self, roles: WorldRoles) -> None:
@@ -169,12 +182,58 @@ class RoleBook:
             raise InviteInvalid("this invite link has expired; ask for a new one")
         return row
 
-    def revoke_invite(self, invite_id: str, now: float) -> bool:
-        """Revoke by id (permission to be checked by the caller with ``check(role, "invite")``)."""
+    def revoke_invite(self, invite_id: str, actor: Principal, now: float) -> bool:
+        """Revoke by id: the invite's creator, or anyone whose role in the invite's world allows
+        ``invite`` (moderator+) — nobody else. NotFound for an unknown id (also when the world is
+        gone); PermissionDenied otherwise. False if it was already revoked."""
+        row = self.store.get_invite(invite_id) if isinstance(invite_id, str) else None
+        if row is None:
+            raise NotFound(f"no invite {str(invite_id)[:40]!r}")
+        if row.created_by != actor.key:
+            role = self.role_of(row.world, actor) if row.world in self._worlds else Role.GUEST
+            check(role, "invite")
         return self.store.revoke_invite(invite_id, now)
 
     def invites(self, world: str) -> list[InviteRow]:
         return self.store.invites(world)
+
+    # ----- visibility ---------------------------------------------------------------------------
+    def has_explicit_role(self, world: str, principal: Principal | None) -> bool:
+        """A role the world gives this account by name (file or grant), not the default."""
+        w = self._worlds.get(world)
+        if w is None or principal is None or principal.kind != "account" or principal.account is None:
+            return False
+        return self._file_role(w, principal.account) is not None or principal.account in self._grants.get(world, {})
+
+    def can_see(
+        self, world: str, principal: Principal | None, invite: str | None = None, now: float | None = None
+    ) -> bool:
+        """THE visibility rule (see the module docstring); use it for every read about a world."""
+        w = self._worlds.get(world)
+        if w is None:
+            return False
+        if w.visibility != "private":
+            return True
+        if principal is not None and rank(self.role_of(world, principal)) >= rank(Role.MEMBER):
+            return True
+        if invite is not None and now is not None:
+            try:
+                self.check_invite(invite, world, now)
+            except InviteInvalid:
+                return False
+            return True
+        return False
+
+    def listed_for(self, principal: Principal | None) -> list[str]:
+        """Worlds to list to this person: public ones, and those they have an explicit role in."""
+        return sorted(
+            w for w, r in self._worlds.items() if is_listed(r.visibility) or self.has_explicit_role(w, principal)
+        )
+
+    def forget_account(self, account: str) -> None:
+        """In-memory grants of a deleted account (the store rows go in the privacy delete)."""
+        for grants in self._grants.values():
+            grants.pop(account, None)
 
     # ----- admission ----------------------------------------------------------------------------
     def admits(self, world: str, principal: Principal, now: float, invite: str | None = None) -> None:

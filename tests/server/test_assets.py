@@ -4,7 +4,7 @@ GLB URLs, world-file placeholders filled live, and /generate making an object fo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -34,12 +34,6 @@ def srv(tmp_path: Path) -> Iterator[ServerProcess]:
     s = ServerProcess.in_dir(tmp_path, world_dir(tmp_path, {"lobby": ROOM}), generate=True)
     yield s
     s.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 async def test_generation_end_to_end(srv: ServerProcess, http: aiohttp.ClientSession) -> None:

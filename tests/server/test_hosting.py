@@ -3,7 +3,7 @@ survives a restart, host controls, and a spotlit stage shared with an overflow i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,12 +23,6 @@ def srv(tmp_path: Path) -> Iterator[ServerProcess]:
     s = ServerProcess.in_dir(tmp_path, worlds, extra_args=("--chat-words", "heck"))
     yield s
     s.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 async def closed_with(ws: aiohttp.ClientWebSocketResponse) -> int | None:

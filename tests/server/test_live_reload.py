@@ -4,7 +4,7 @@ disconnects and without resetting what people moved; broken files keep the last 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -51,12 +51,6 @@ def live_server(tmp_path: Path, worlds: Path) -> Iterator[ServerProcess]:
     srv = ServerProcess.in_dir(tmp_path, worlds)
     yield srv
     srv.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 async def test_an_edit_updates_everyone_inside_and_keeps_moved_objects(

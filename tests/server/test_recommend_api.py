@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest
 
 from server.protocol import MsgType
 from tests.server.test_server import join
 from tests.serverproc import ServerProcess
 
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
+JSON = {"Content-Type": "application/json"}
 
 
 async def test_visits_are_logged_exported_and_deleted(server: ServerProcess, http: aiohttp.ClientSession) -> None:
@@ -28,12 +22,13 @@ async def test_visits_are_logged_exported_and_deleted(server: ServerProcess, htt
     async with http.get(server.url + "/api/me/export", headers=headers) as r:
         data = await r.json()
     assert data["user"] == welcome[1]["user"] and data["user"].startswith("g:")  # a guest id, not the name
-    assert [v["world"] for v in data["visits"]] == ["gallery"]
-    assert "chat" not in str(data["visits"][0]).replace("chat_count", "")  # counts, never content
+    signals = data["signals"]
+    assert [v["world"] for v in signals["visits"]] == ["gallery"]
+    assert "chat" not in str(signals["visits"][0]).replace("chat_count", "")  # counts, never content
     async with http.delete(server.url + "/api/me/data", headers=headers) as r:
         assert (await r.json())["deleted_rows"] >= 1
     async with http.get(server.url + "/api/me/export", headers=headers) as r:
-        assert (await r.json())["visits"] == []
+        assert (await r.json())["signals"]["visits"] == []
 
 
 async def test_recommendations_have_reasons_and_skip_where_you_just_were(
@@ -69,7 +64,7 @@ async def test_follow_and_like_need_a_known_caller(server: ServerProcess, http: 
         assert r.status == 404
     async with http.post(server.url + "/api/follow", json={"name": "Bo"}, headers=headers) as r:
         assert (await r.json())["follows"] == [bo.welcome["user"]]
-    async with http.post(server.url + "/api/follow", data=b"{nope", headers=headers) as r:
+    async with http.post(server.url + "/api/follow", data=b"{nope", headers=headers | JSON) as r:
         assert r.status == 400 and (await r.json())["error"] == "bad_json"
     async with http.post(server.url + "/api/likes", json={"item": "gallery"}, headers=headers) as r:
         assert (await r.json())["liked"] is True
@@ -77,4 +72,4 @@ async def test_follow_and_like_need_a_known_caller(server: ServerProcess, http: 
         assert r.status == 400
     async with http.get(server.url + "/api/me/export", headers=headers) as r:
         data = await r.json()
-    assert data["follows"] == [bo.welcome["user"]] and data["likes"][0]["item"] == "gallery"
+    assert data["signals"]["follows"] == [bo.welcome["user"]] and data["signals"]["likes"][0]["item"] == "gallery"

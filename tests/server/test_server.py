@@ -8,7 +8,6 @@ import base64
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import msgpack
 import pytest
 
 from server.mirror import StateMirror
-from server.protocol import CloseCode, ErrorCode, MsgType, Presence
+from server.protocol import HELLO_TIMEOUT_S, CloseCode, ErrorCode, MsgType, Presence
 from tests.serverproc import REPO, ServerProcess, free_port
 
 IDENT = [0.0, 0.0, 0.0, 1.0]
@@ -68,12 +67,6 @@ class Client:
         return (x, y + 1.6, z)
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 async def join(
     http: aiohttp.ClientSession, srv: ServerProcess, name: str, world: str = "lobby", token: str | None = None
 ) -> Client:
@@ -88,7 +81,13 @@ async def join(
 
 
 async def account(http: aiohttp.ClientSession, srv: ServerProcess, user: str, password: str = "correct horse") -> str:
-    async with http.post(srv.url + "/api/accounts", json={"user": user, "password": password}) as r:
+    """Register ``user``; a name the world files give a role to is claimed with the one-time
+    setup token the server wrote at start (as its operator would)."""
+    body = {"user": user, "password": password}
+    setup = srv.data_dir / "setup-token"
+    if setup.exists():
+        body["setup_token"] = setup.read_text().strip()
+    async with http.post(srv.url + "/api/accounts", json=body) as r:
         body = await r.json()
         assert r.status == 201, body
         return str(body["token"])
@@ -299,6 +298,10 @@ async def test_a_slow_client_never_delays_the_others_and_is_closed(tmp_path: Pat
                 break
             await asyncio.sleep(0.1)
         assert occupancy == len(movers)  # the slow one is gone, the movers remain
+        # ...and that close did not stop the world's ticks: a newcomer is sent the movers.
+        late = await join(http, srv, "late", "bench-field")
+        await late.until(lambda m: m[0] == MsgType.STATE and len(late.mirror.entities) >= 3, timeout=5)
+        await late.ws.close()
         slow.settimeout(3)
         buf = b""
         try:
@@ -312,3 +315,23 @@ async def test_a_slow_client_never_delays_the_others_and_is_closed(tmp_path: Pat
             await m.ws.close()
     finally:
         srv.stop()
+
+
+async def test_a_socket_that_never_says_hello_is_closed_even_while_it_talks(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    ws = await http.ws_connect(server.ws_url)
+    t0 = time.monotonic()
+    code = None
+    while time.monotonic() - t0 < HELLO_TIMEOUT_S + 5:
+        try:
+            await ws.send_bytes(msgpack.packb([MsgType.PING, 1.0]))  # talking, but never HELLO
+        except ConnectionError:
+            break
+        msg = await ws.receive(timeout=2.0)  # the NOT_JOINED error, or the close
+        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            break
+        await asyncio.sleep(1.0)  # one message a second: not a flood, not a stream of errors
+    code = ws.close_code
+    assert code == CloseCode.HELLO_TIMEOUT
+    assert time.monotonic() - t0 < HELLO_TIMEOUT_S + 3

@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from server.effects import PersistRemoved, PersistSpawned
 from server.hub import Hub
+from server.persist import SavedState, WriteBehind
 from server.storage import SQLiteStorage
+from tests.corewire import take
 from tests.server.worlds import plain_world
 
 TREE = {"model": "/assets/gen/0123abcd.glb", "label": "a tall pine tree"}
@@ -25,11 +28,12 @@ def hub_on(storage: SQLiteStorage) -> Hub:
 
 def flush(hub: Hub, storage: SQLiteStorage) -> None:
     """What the server's write-behind does about once a second and at shutdown."""
-    storage.save_objects(hub.drain_dirty_objects())
-    storage.save_spawned(hub.spawned)
-    hub.spawned = []
-    storage.mark_removed(hub.removed_objects)
-    hub.removed_objects = []
+    wb = WriteBehind(storage, SavedState(), lambda ms: ms / 1000.0)
+    for e in take(hub, PersistSpawned):
+        wb.add(e)
+    for r in take(hub, PersistRemoved):
+        wb.write_removed(r)
+    wb.write(wb.take(hub.drain_dirty_objects()))
 
 
 def spawn_tree(hub: Hub) -> str:

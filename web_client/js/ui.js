@@ -25,6 +25,9 @@ export class UI {
     $('color').value = localStorage.getItem(COLOR_KEY) || '#4fa3ff';
     name.addEventListener('change', () => localStorage.setItem(NAME_KEY, name.value.trim()));
     $('color').addEventListener('change', () => localStorage.setItem(COLOR_KEY, $('color').value));
+    // Enter in the name field must not submit (reload) the page. Here, not an inline
+    // onsubmit: the Content-Security-Policy allows no inline handlers.
+    $('who').addEventListener('submit', (e) => e.preventDefault());
     $('leave').addEventListener('click', onLeave);
     $('chat-form').addEventListener('submit', (e) => {
       e.preventDefault();

@@ -1,0 +1,88 @@
+"""``plaza serve``: run the server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+from pathlib import Path
+
+from server.cli.options import add_setting_flags, load_from_args
+from server.logs import FORMATS, configure_logging
+
+log = logging.getLogger("plaza")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser(
+        "serve",
+        help="run the server",
+        description="Run the server. Settings: flags > PLAZA_* environment > config file > defaults "
+        "(plaza config shows the result).",
+    )
+    add_setting_flags(s)
+    s.add_argument(
+        "--https",
+        action="store_true",
+        help="serve HTTPS/WSS with a self-signed certificate kept in --data (WebXR needs it on the LAN)",
+    )
+    s.add_argument("--cert", help="PEM certificate to use instead of the generated one (implies --https)")
+    s.add_argument("--key", help="PEM private key for --cert")
+    s.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="auto",
+        help="log lines on stderr: json (one event a line), text, or auto: json unless stderr is a terminal",
+    )
+    s.set_defaults(fn=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    as_json = configure_logging(args.log_format)
+    config = load_from_args(args).config  # exits 2 on an invalid setting, before the slow imports
+
+    from aiohttp import web
+    from threadpoolctl import threadpool_limits  # a core dependency: tiny, pure Python
+
+    from server.web import create_app
+
+    # One BLAS thread: the event loop serves many small requests (recommendations ~3x faster),
+    # and the machine's other core belongs to the OS, model jobs and retraining.
+    threadpool_limits(1)
+
+    ssl_ctx = None
+    scheme = "http"
+    if args.https or args.cert:
+        from server import tls
+
+        if args.cert and not args.key:
+            print("--cert needs --key", file=sys.stderr)
+            return 2
+        try:
+            tls.require_lan()
+        except tls.LanExtraMissing as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        ip = tls.lan_ip()
+        if args.cert:
+            cert, key = Path(args.cert), Path(args.key)
+        else:
+            host = socket.gethostname()
+            cert, key = tls.ensure_certificate(config.data_dir, [ip, host, f"{host}.local"])
+        ssl_ctx = tls.ssl_context(cert, key)
+        scheme = "https"
+        shown = ip if config.host in ("0.0.0.0", "::", ip) else config.host
+        url = f"https://{shown}:{config.port}/"
+        print(f"Plaza is on your network at {url}  (accept the certificate once: see docs/client.md)")
+        print(tls.terminal_qr(url))
+        if config.host in ("127.0.0.1", "localhost"):
+            log.warning("--host 127.0.0.1 is not reachable from a headset; use --host 0.0.0.0")
+    app = create_app(config)
+    started = f"Plaza on {scheme}://{config.host}:{config.port}/  (data: {config.data_dir})"
+    if as_json:  # stdout and stderr often share one log file: keep it all JSON lines
+        log.info("%s", started)
+    else:
+        print(started, flush=True)
+    web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=5.0, ssl_context=ssl_ctx)
+    return 0

@@ -1,0 +1,124 @@
+"""``create_app``: the frozen aiohttp application — shared objects under typed keys, the
+background duties as one cleanup context, the routes of every domain, static files.
+
+Where things live: WebSocket frames in ``edge.py``, HTTP routes in ``routes/<domain>.py``,
+background duties in ``background.py`` on the one periodic helper of ``duties.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from aiohttp import web
+
+from server.assets import AssetService
+from server.catalog import Catalog, load_catalog
+from server.config import ServerConfig
+from server.hosting import Hosting, SQLiteHostingStore
+from server.hosting.admin import startup_notes
+from server.hosting.identity import HASH_SLOTS
+from server.hub import Hub
+from server.persist import SavedState, WriteBehind
+from server.storage import SQLiteStorage
+from server.web import background, metrics, security
+from server.web.api import errors_middleware
+from server.web.duties import Duties
+from server.web.edge import Edge, wall_time
+from server.web.keys import (
+    ASSETS,
+    CATALOG,
+    CONFIG,
+    DUTIES,
+    EDGE,
+    HASHER,
+    HOSTING,
+    HUB,
+    RECS,
+    STARTED,
+    STORAGE,
+    WRITE_BEHIND,
+    Recommender,
+)
+from server.web.routes import ALL
+
+log = logging.getLogger("plaza")
+
+
+def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware], client_max_size=256 * 1024)
+    cat = catalog if catalog is not None else load_catalog(config.worlds_dir)
+    db_path = config.data_dir / "plaza.sqlite3"
+    storage = SQLiteStorage(db_path)
+    hosting = Hosting(SQLiteHostingStore(db_path), chat_words=config.chat_words, data_dir=config.data_dir)
+    hosting.load_worlds(cat.configs.values(), time.time())
+    for note in startup_notes(hosting):  # unclaimed role names, the one-time setup token
+        log.warning("%s", note)
+    # Read once here, before the loop serves anyone; afterwards instances open from memory.
+    saved = SavedState.load(storage)
+    hub = Hub(
+        cat.specs,
+        load_objects=saved.load_objects,
+        interest=config.interest,
+        hosting=hosting,
+        wall=wall_time,
+        load_removed=saved.removed_objects,
+        load_spawned=saved.load_spawned,
+    )
+    write_behind = WriteBehind(storage, saved, wall_time)
+    app[CONFIG] = config
+    app[CATALOG] = cat
+    app[STORAGE] = storage
+    app[HOSTING] = hosting
+    app[HUB] = hub
+    app[WRITE_BEHIND] = write_behind
+    app[EDGE] = Edge(hub, config, write_behind)
+    app[DUTIES] = Duties()
+    app[ASSETS] = AssetService(config.data_dir / "assets")
+    app[RECS] = Recommender()
+    app[STARTED] = time.monotonic()
+    app[HASHER] = ThreadPoolExecutor(max_workers=HASH_SLOTS, thread_name_prefix="scrypt")
+    app.cleanup_ctx.append(background.run)
+    app.on_shutdown.append(background.close_sockets)
+    security.install(app, config)  # CSP and friends on every response; settings checked
+
+    metrics.setup(app)  # the app's own Prometheus registry, its observers and middleware
+    app.router.add_get("/ws", app[EDGE].handle)
+    app.router.add_get("/metrics", metrics.serve_metrics)  # Prometheus text, not a JSON API route
+    for r in ALL:
+        app.router.add_routes(r.table)
+    _static(app, config)
+    return app
+
+
+def _static(app: web.Application, config: ServerConfig) -> None:
+    if (config.worlds_dir / "assets").is_dir():
+        add_files(app, "/assets/", config.worlds_dir / "assets")
+    if config.sdk_dir.is_dir():
+        add_files(app, "/sdk/", config.sdk_dir)
+    index: Path = config.web_dir / "index.html"
+    if index.is_file():
+
+        async def page(request: web.Request) -> web.FileResponse:
+            return web.FileResponse(index)
+
+        app.router.add_get("/", page)
+        app.router.add_get("/w/{world}", page)
+        add_files(app, "/", config.web_dir)
+
+
+def add_files(app: web.Application, prefix: str, directory: Path) -> None:
+    """Files under ``directory`` at ``prefix``. Unlike ``add_static``, a missing file is a
+    plain 404 raised here (which the error middleware words), not an empty download."""
+    root = directory.resolve()
+
+    async def serve(request: web.Request) -> web.FileResponse:
+        rel = request.match_info["path"]
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path)
+
+    app.router.add_get(prefix + "{path:.+}", serve)

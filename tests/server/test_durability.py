@@ -1,0 +1,73 @@
+"""Spec: a crash (kill -9 of a real server) loses at most about one write-behind period of
+changes — also for an object still held and moving — and a moderator's removal, once people
+saw it, is never undone by a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from server.protocol import MsgType
+from tests.server.test_server import IDENT, account, grabbable, join
+from tests.serverproc import REPO, ServerProcess
+from tests.worldfiles import LOBBY, club_world, world_dir
+
+
+def crash(srv: ServerProcess) -> None:
+    assert srv.proc is not None
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait(10)
+
+
+async def test_a_held_object_keeps_where_it_was_carried_after_kill_9(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    srv = ServerProcess.in_dir(tmp_path, REPO / "worlds")
+    try:
+        a = await join(http, srv, "Ada")
+        oid, eid, _ = grabbable(a)
+        x, y, z = a.spawn_head()
+        await a.pose((x, y, z))
+        await a.send([MsgType.GRAB, eid])
+        assert (await a.until(lambda m: m[0] == MsgType.GRAB_RESULT))[1:] == [eid, True, 0]
+        target = [x + 0.4, 1.2, z - 0.4]
+        await a.send([MsgType.OBJECT_MOVE, eid, [*target, *IDENT]])  # still held: never released
+        await asyncio.sleep(1.0)  # two write-behind periods
+        crash(srv)
+        srv.start()
+        c = await join(http, srv, "Cy")
+        eid2 = c.welcome["objects"][oid]
+        await c.pose(c.spawn_head())
+        await c.until(lambda m: m[0] == MsgType.STATE and eid2 in c.mirror.entities)
+        assert c.mirror.entities[eid2].position == pytest.approx(tuple(target), abs=6e-4)
+    finally:
+        srv.stop()
+
+
+async def test_a_removal_people_saw_survives_kill_9(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    worlds = world_dir(tmp_path, {"lobby": LOBBY, "club": club_world(datetime.now(UTC) - timedelta(minutes=10))})
+    srv = ServerProcess.in_dir(tmp_path, worlds)
+    try:
+        mira = await join(http, srv, "mira", "club", await account(http, srv, "mira"))
+        eid = mira.welcome["objects"]["speaker"]
+        await mira.send([MsgType.TELEPORT, [0, 0, -23]])
+        await mira.pose((0, 1.6, -23))
+        await mira.until(lambda m: m[0] == MsgType.STATE and eid in mira.mirror.entities)
+        await mira.send([MsgType.MODERATE, "remove_object", eid, {"reason": "broken"}])
+        await mira.until(lambda m: m[0] == MsgType.STATE and eid not in mira.mirror.entities)
+        crash(srv)  # right after the moderator saw it go
+        srv.start()
+        again = await join(http, srv, "mira", "club", await account_token(http, srv))
+        assert "speaker" not in again.welcome["objects"]
+    finally:
+        srv.stop()
+
+
+async def account_token(http: aiohttp.ClientSession, srv: ServerProcess) -> str:
+    async with http.post(srv.url + "/api/signin", json={"user": "mira", "password": "correct horse"}) as r:
+        return str((await r.json())["token"])
