@@ -157,7 +157,7 @@ def placeholders(world_info: dict[str, Any]) -> list[tuple[str, str, tuple[float
     for o in world_info.get("objects", []):
         gen = o.get("generate")
         if isinstance(gen, dict) and gen.get("status") == "pending":
-            out.append((str(o["id"]), str(gen["prompt"]), tuple(o["position"])))  # type: ignore[arg-type]
+            out.append((str(o["id"]), str(gen["prompt"]), tuple(o["position"])))
     return out
 
 

@@ -199,7 +199,7 @@ async def run_group(plan: Plan) -> dict[str, object]:
     }
 
 
-def _worker(plan: Plan, q: mp.Queue) -> None:  # type: ignore[type-arg]
+def _worker(plan: Plan, q: mp.Queue) -> None:
     q.put(asyncio.run(run_group(plan)))
 
 
@@ -226,7 +226,7 @@ def run_bots(
     procs = procs or max(1, min(4, n // 100 + 1))
     per = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
     obs_per = [observers // procs + (1 if i < observers % procs else 0) for i in range(procs)]
-    q: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
+    q: mp.Queue = mp.get_context("spawn").Queue()
     ctx = mp.get_context("spawn")
     workers = []
     first = 0
@@ -248,14 +248,14 @@ def run_bots(
     results = [q.get(timeout=warmup_s + seconds + 120) for _ in workers]
     for w in workers:
         w.join(10)
-    rx = [x for r in results for x in r["rx"]]  # type: ignore[attr-defined]
-    lat = [x for r in results for x in r["lat"]]  # type: ignore[attr-defined]
-    bot_cpu = sum(float(r["cpu_s"]) for r in results)  # type: ignore[arg-type]
+    rx = [x for r in results for x in r["rx"]]
+    lat = [x for r in results for x in r["lat"]]
+    bot_cpu = sum(float(r["cpu_s"]) for r in results)
     out: dict[str, object] = {
         "n": n,
         "seconds": seconds,
-        "connected_at_end": sum(int(r["connected_at_end"]) for r in results),  # type: ignore[call-overload]
-        "never_connected": sum(int(r["never_connected"]) for r in results),  # type: ignore[call-overload]
+        "connected_at_end": sum(int(r["connected_at_end"]) for r in results),
+        "never_connected": sum(int(r["never_connected"]) for r in results),
         "p50_ms": percentile(lat, 50),
         "p95_ms": percentile(lat, 95),
         "p99_ms": percentile(lat, 99),
@@ -264,8 +264,8 @@ def run_bots(
         "bot_cpu_pct": round(100 * bot_cpu / seconds, 1),
         "bot_procs": procs,
         "observers": observers,
-        "errors": sum(int(r["errors"]) for r in results),  # type: ignore[call-overload]
-        "failures": sorted({f for r in results for f in r["failures"]}),  # type: ignore[attr-defined]
+        "errors": sum(int(r["errors"]) for r in results),
+        "failures": sorted({f for r in results for f in r["failures"]}),
     }
     if server_pid and srv_a is not None and srv_b is not None and srv0 is not None:
         out["server_cpu_pct"] = round(100 * (srv_b - srv_a) / (t_b - t_a), 1)

@@ -28,11 +28,14 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from server.interest import InterestSettings
 from server.protocol import SLOW_CLIENT_BUFFER_BYTES, SLOW_CLIENT_CLOSE_S
+
+if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 REPO = Path(__file__).resolve().parent.parent
 # A checkout (or an editable install) has worlds/ and web_client/ beside the package; a plain
@@ -231,12 +234,13 @@ def _field_specs(cls: type, prefix: str = "") -> dict[str, Any]:
     for f in dataclasses.fields(cls):
         name = prefix + f.name
         tp: Any = hints[f.name]
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[operator]
         if dataclasses.is_dataclass(tp):
+            dc = typing.cast(type, tp)  # a field's type hint: the dataclass itself, not an instance
             nested = create_model(
-                f"{tp.__name__}Settings",
+                f"{dc.__name__}Settings",
                 __config__=ConfigDict(extra="forbid", frozen=True),
-                **_field_specs(tp, name + "."),
+                **_field_specs(dc, name + "."),
             )
             specs[f.name] = (nested, Field(default_factory=nested))
             continue
@@ -247,7 +251,7 @@ def _field_specs(cls: type, prefix: str = "") -> dict[str, Any]:
                 meta.append(AfterValidator(_ITEM_CHECKS[f.name]))
             tp = typing.Annotated[tp, *meta]
         if name in _CHOICES:
-            tp = Literal[_CHOICES[name]]  # type: ignore[valid-type]
+            tp = Literal[_CHOICES[name]]
         specs[f.name] = (tp, Field(default=default, **_LIMITS.get(name, {})))
     return specs
 
@@ -264,7 +268,12 @@ def settings_model() -> type:
         )
 
         @classmethod
-        def settings_customise_sources(cls, settings_cls, init_settings, **other_sources):  # type: ignore[no-untyped-def]
+        def settings_customise_sources(  # type: ignore[override]  # pydantic passes the sources by keyword
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            **other_sources: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
             # load_config reads each layer itself (to know where each value came from) and
             # passes the merged result in: the model validates only what it is given.
             return (init_settings,)
@@ -275,7 +284,8 @@ def settings_model() -> type:
 # ----- loading ------------------------------------------------------------------------------
 
 _PATH_FIELDS = frozenset(f.name for f in dataclasses.fields(ServerConfig) if _hints(ServerConfig)[f.name] is Path)
-_NESTED = {name: tp for name, tp in _hints(ServerConfig).items() if dataclasses.is_dataclass(tp)}  # interest
+# interest: the nested dataclass types (Any: is_dataclass narrows to instance-or-class)
+_NESTED: dict[str, Any] = {name: tp for name, tp in _hints(ServerConfig).items() if dataclasses.is_dataclass(tp)}
 _DEFAULTS = {f.name: getattr(ServerConfig(), f.name) for f in dataclasses.fields(ServerConfig)}
 
 
@@ -392,7 +402,7 @@ def _read_env(model: type) -> _Layer:
 
     environ = {k.upper(): v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)}
     try:
-        data = EnvSettingsSource(model)()  # type: ignore[arg-type]
+        data = EnvSettingsSource(model)()
     except SettingsError as e:
         # A nested setting given as JSON that is not JSON (PLAZA_INTEREST='{oops').
         names = [n for n in _NESTED if env_var(n) in environ]

@@ -132,7 +132,7 @@ class HostLink:
         self.hub.emit(sid, packb([MsgType.NOTICE, int(kind), text, data or {}]))
 
     def _world_sessions(self, world: str) -> list[Session]:
-        out = []
+        out: list[Session] = []
         for inst in self.hub.instances.get(world, []):
             out.extend(self.hub.sessions[sid] for sid in inst.members if sid in self.hub.sessions)
         return out
@@ -197,8 +197,8 @@ class HostLink:
             self._notice(s.sid, NoticeKind.MODERATION, f"{msg.action}: {msg.user}")
             return
         target = self._target(inst, msg.target, MsgType.MODERATE)
+        assert target.principal is not None
         tp = target.principal
-        assert tp is not None
         match msg.action:
             case "kick":
                 mod.kick(world, actor, tp, now, None if dur is None else now + dur, msg.reason)
@@ -268,7 +268,7 @@ class HostLink:
         for n in h.events.due_notices(now):
             for s in hub.sessions.values():
                 if s.user_id == n.user:
-                    data = {"event": n.event.key, "world": n.event.world, "title": n.event.title}
+                    data: dict[str, object] = {"event": n.event.key, "world": n.event.world, "title": n.event.title}
                     self._notice(s.sid, NoticeKind.EVENT, f"{n.event.title} is starting — join now", data)
         attending: set[tuple[str, str]] = set()
         for world in hub.instances:

@@ -513,7 +513,7 @@ class Hub:
                 self.emit(sid, data)
 
     def drain_dirty_objects(self) -> list[tuple[str, int, str, Pose7]]:
-        out = []
+        out: list[tuple[str, int, str, Pose7]] = []
         for world, group in self.instances.items():
             for inst in group:
                 out.extend((world, inst.index, oid, pose) for oid, pose in inst.drain_dirty_objects())

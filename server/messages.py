@@ -312,8 +312,8 @@ def decode(data: bytes) -> ClientMessage:
     """Parse one client frame. Raises ProtocolError (never anything else) on bad input."""
     try:
         msg = unpackb(data)
-    except (msgpack.ExtraData, msgpack.FormatError, msgpack.StackError, ValueError) as e:
-        raise ProtocolError(ErrorCode.MALFORMED, f"not a msgpack value: {e}") from None
+    except (msgpack.ExtraData, msgpack.FormatError, msgpack.StackError, ValueError) as exc:
+        raise ProtocolError(ErrorCode.MALFORMED, f"not a msgpack value: {exc}") from None
     except Exception:  # msgpack raises a few odd types on hostile input
         raise ProtocolError(ErrorCode.MALFORMED, "not a msgpack value") from None
     if not isinstance(msg, list) or not msg:

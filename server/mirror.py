@@ -7,6 +7,7 @@ STATE section of docs/protocol.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from server.protocol import ABSOLUTE, POS_UNIT_M, ROT_SCALE, EntityKind, MsgType
 from server.world import AVATAR_GROUPS, N_Q, OBJECT_GROUPS
@@ -74,32 +75,32 @@ class StateMirror:
             raise ValueError(f"entity {ent.id}: {len(vals) - pos} values left over for mask {mask}")
         return mask & ~ABSOLUTE
 
-    def apply_enter(self, e: list[object]) -> MirrorEntity:
+    def apply_enter(self, e: list[Any]) -> MirrorEntity:
         eid, kind, info, mask, *vals = e
-        ent = MirrorEntity(int(eid), int(kind), dict(info))  # type: ignore[call-overload, arg-type]
-        self._apply(ent, int(mask), vals)  # type: ignore[call-overload, arg-type]
+        ent = MirrorEntity(int(eid), int(kind), dict(info))
+        self._apply(ent, int(mask), vals)
         self.entities[ent.id] = ent
         return ent
 
-    def apply_update(self, u: list[object]) -> int:
+    def apply_update(self, u: list[Any]) -> int:
         eid, mask, *vals = u
-        ent = self.entities.get(int(eid))  # type: ignore[call-overload]
+        ent = self.entities.get(int(eid))
         if ent is None:
             raise ValueError(f"update for unknown entity {eid}")
-        return self._apply(ent, int(mask), vals)  # type: ignore[call-overload, arg-type]
+        return self._apply(ent, int(mask), vals)
 
-    def apply(self, msg: list[object]) -> list[MirrorEntity]:
+    def apply(self, msg: list[Any]) -> list[MirrorEntity]:
         """Apply a decoded STATE message; returns the entities entered or updated."""
         if msg[0] != MsgType.STATE:
             raise ValueError("not a STATE message")
         _, tick, _server_ms, enters, updates, leaves = msg
-        self.tick = int(tick)  # type: ignore[arg-type]
+        self.tick = int(tick)
         seen: list[MirrorEntity] = []
-        for eid in leaves:  # type: ignore[union-attr]
+        for eid in leaves:
             self.entities.pop(int(eid), None)
-        for e in enters:  # type: ignore[union-attr]
+        for e in enters:
             seen.append(self.apply_enter(e))
-        for u in updates:  # type: ignore[union-attr]
+        for u in updates:
             self.apply_update(u)
             seen.append(self.entities[int(u[0])])
         return seen

@@ -76,6 +76,8 @@ class Storage(Protocol):
 
     def load_spawned(self, world: str, instance: int) -> list[SpawnedRow]: ...
 
+    def snapshot(self) -> tuple[list[ObjectRow], list[tuple[str, str]], list[SpawnedRow]]: ...
+
     def close(self) -> None: ...
 
 
@@ -147,7 +149,7 @@ class SQLiteStorage:
                 "SELECT object, px, py, pz, qx, qy, qz, qw FROM object_state WHERE world = ? AND instance = ?",
                 (world, instance),
             ).fetchall()
-        return {r[0]: tuple(r[1:]) for r in rows}  # type: ignore[misc]
+        return {r[0]: tuple(r[1:]) for r in rows}
 
     def save_objects(self, rows: list[ObjectRow]) -> None:
         if not rows:
@@ -331,7 +333,7 @@ class SQLiteStorage:
                 "SELECT world, instance, object, px, py, pz, info FROM spawned_objects ORDER BY rowid"
             ).fetchall()
         return (
-            objects,  # type: ignore[misc]
+            objects,
             removed,
             [(r[0], r[1], r[2], (r[3], r[4], r[5]), json.loads(r[6])) for r in spawned],
         )

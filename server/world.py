@@ -125,7 +125,7 @@ def _within_reach(hand: Pose7, head: Pose7) -> Pose7:
         head[1] + (hand[1] - head[1]) * k,
         head[2] + (hand[2] - head[2]) * k,
         *hand[3:],
-    )  # type: ignore[return-value]
+    )
 
 
 def _yaw_quat(yaw_deg: float) -> tuple[float, float, float, float]:
@@ -770,6 +770,6 @@ class WorldInstance:
             if eid is None or eid not in self.slot_of:
                 continue
             p = self.pose[self.slot_of[eid], :7]
-            out.append((oid, tuple(float(x) for x in p)))  # type: ignore[misc]
+            out.append((oid, tuple(float(x) for x in p)))
         self.dirty_objects.clear()
         return out  # type: ignore[return-value]

@@ -6,13 +6,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.serverproc import REPO, ServerProcess, free_port
+from tests.serverproc import ANY_PORT, REPO, ServerProcess
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     """A real Plaza server on 127.0.0.1 with the bundled worlds and a fresh data dir."""
-    proc = ServerProcess(free_port(), tmp_path / "data", REPO / "worlds")
+    proc = ServerProcess(ANY_PORT, tmp_path / "data", REPO / "worlds")
     proc.data_dir.mkdir()
     proc.start()
     yield proc

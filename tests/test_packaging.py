@@ -17,9 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 from importlib.metadata import PackageNotFoundError, packages_distributions, requires
 from pathlib import Path
 
@@ -29,7 +27,8 @@ import numpy as np
 import pytest
 
 from server.protocol import MsgType
-from tests.serverproc import free_port
+from tests.serverproc import ANY_PORT, wait_healthy
+from tests.waiting import eventually
 
 REPO = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -96,25 +95,15 @@ def test_core_imports_the_cli_and_server_without_extras() -> None:
 
 
 async def test_core_serves_worlds_recommends_and_says_assets_need_gen(tmp_path: Path) -> None:
-    port = free_port()
     log_path = tmp_path / "server.log"
     # Bundled worlds, default recommender encoder (MiniLM -> falls back to hashing) and world
     # placeholders on (generation unavailable -> stand-ins): the defaults of `plaza serve`.
-    cmd = core_python("serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(tmp_path / "data"))
+    cmd = core_python("serve", "--host", "127.0.0.1", "--port", str(ANY_PORT), "--data", str(tmp_path / "data"))
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log_path.read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(url + "/api/health", timeout=1) as r:
-                    health = json.loads(r.read())
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "server did not start: " + log_path.read_text()[-3000:]
-                time.sleep(0.2)
+        port, health = wait_healthy(proc, log_path, timeout=60)
+        url = f"http://127.0.0.1:{port}"
         assert health["status"] == "ok" and health["worlds"] >= 1, health
 
         async with aiohttp.ClientSession() as http:
@@ -130,15 +119,13 @@ async def test_core_serves_worlds_recommends_and_says_assets_need_gen(tmp_path: 
                 assert r.status == 503, body
                 assert "[gen]" in body["message"] and "pip install" in body["message"], body
 
-            items: list[object] = []
-            deadline = time.monotonic() + 30  # the recommender builds in a thread after start
-            while not items and time.monotonic() < deadline:
+            async def recommended() -> list[object]:
                 async with http.get(url + "/api/recommendations") as r:
                     assert r.status == 200
-                    items = (await r.json())["items"]
-                if not items:
-                    time.sleep(0.3)
-            assert items, "no recommendations from the core install: " + log_path.read_text()[-3000:]
+                    return list((await r.json())["items"])
+
+            # The recommender builds in a thread after start.
+            await eventually(recommended, timeout=30, interval=0.2, what="recommendations from the core install")
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -153,7 +140,7 @@ async def test_core_serves_worlds_recommends_and_says_assets_need_gen(tmp_path: 
 
 def test_core_https_and_generate_name_their_extras(tmp_path: Path) -> None:
     r = subprocess.run(
-        core_python("serve", "--https", "--port", str(free_port()), "--data", str(tmp_path)),
+        core_python("serve", "--https", "--port", str(ANY_PORT), "--data", str(tmp_path)),
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert r.returncode == 2, r.stderr

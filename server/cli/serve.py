@@ -46,10 +46,16 @@ def run(args: argparse.Namespace) -> int:
     from threadpoolctl import threadpool_limits  # a core dependency: tiny, pure Python
 
     from server.web import create_app
+    from server.web.security import run_options
 
     # One BLAS thread: the event loop serves many small requests (recommendations ~3x faster),
     # and the machine's other core belongs to the OS, model jobs and retraining.
     threadpool_limits(1)
+
+    # Port 0: the OS picks a free port, bound here so that the lines below name the real one
+    # (the tests start servers this way: nothing can take the port between choice and bind).
+    sock = _bind_free_port(config.host) if config.port == 0 else None
+    port = sock.getsockname()[1] if sock else config.port
 
     ssl_ctx = None
     scheme = "http"
@@ -73,16 +79,34 @@ def run(args: argparse.Namespace) -> int:
         ssl_ctx = tls.ssl_context(cert, key)
         scheme = "https"
         shown = ip if config.host in ("0.0.0.0", "::", ip) else config.host
-        url = f"https://{shown}:{config.port}/"
+        url = f"https://{shown}:{port}/"
         print(f"Plaza is on your network at {url}  (accept the certificate once: see docs/client.md)")
         print(tls.terminal_qr(url))
         if config.host in ("127.0.0.1", "localhost"):
             log.warning("--host 127.0.0.1 is not reachable from a headset; use --host 0.0.0.0")
     app = create_app(config)
-    started = f"Plaza on {scheme}://{config.host}:{config.port}/  (data: {config.data_dir})"
+    started = f"Plaza on {scheme}://{config.host}:{port}/  (data: {config.data_dir})"
     if as_json:  # stdout and stderr often share one log file: keep it all JSON lines
         log.info("%s", started)
     else:
         print(started, flush=True)
-    web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=5.0, ssl_context=ssl_ctx)
+    web.run_app(
+        app,
+        host=None if sock else config.host,
+        port=None if sock else config.port,
+        sock=sock,
+        print=None,
+        shutdown_timeout=5.0,
+        ssl_context=ssl_ctx,
+        **run_options(config),  # a request's headers must arrive within header_timeout_s
+    )
     return 0
+
+
+def _bind_free_port(host: str) -> socket.socket:
+    """A TCP socket bound to ``host`` (its first address) on a port the OS chose."""
+    family, kind, proto, _, addr = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(addr)
+    return sock

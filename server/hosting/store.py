@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from server.migrations import transaction
 from server.storage import open_db
@@ -167,7 +167,7 @@ class HostingStore(Protocol):
     def delete_event(self, key: str) -> None: ...
     def events(self) -> list[dict[str, object]]: ...
     def put_event_state(self, key: str, data: dict[str, object]) -> None: ...
-    def event_states(self) -> dict[str, dict[str, object]]: ...
+    def event_states(self) -> dict[str, dict[str, Any]]: ...  # JSON objects
     def add_rsvp(self, event: str, user: str, at: float) -> bool: ...  # False if already there
     def delete_rsvp(self, event: str, user: str) -> bool: ...
     def rsvps(self, event: str | None = None) -> list[RsvpRow]: ...
@@ -188,7 +188,7 @@ class SQLiteHostingStore:
         self._db = open_db(path)
         self._lock = threading.Lock()
 
-    def _all(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    def _all(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:  # sqlite3 rows are untyped
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
@@ -221,13 +221,13 @@ class SQLiteHostingStore:
 
     def get_account(self, name_key: str) -> AccountRow | None:
         rows = self._all("SELECT * FROM hosting_accounts WHERE name_key = ?", (name_key,))
-        return AccountRow(*rows[0]) if rows else None  # type: ignore[arg-type]
+        return AccountRow(*rows[0]) if rows else None
 
     def account_exists(self, name_key: str) -> bool:
         return bool(self._all("SELECT 1 FROM hosting_accounts WHERE name_key = ?", (name_key,)))
 
     def accounts(self) -> list[AccountRow]:
-        return [AccountRow(*r) for r in self._all("SELECT * FROM hosting_accounts ORDER BY name_key")]  # type: ignore[arg-type]
+        return [AccountRow(*r) for r in self._all("SELECT * FROM hosting_accounts ORDER BY name_key")]
 
     def set_password_hash(self, name_key: str, password_hash: str) -> bool:
         n = self._run("UPDATE hosting_accounts SET password_hash = ? WHERE name_key = ?", (password_hash, name_key))
@@ -241,7 +241,7 @@ class SQLiteHostingStore:
 
     def account_meta(self, name_key: str) -> AccountMeta | None:
         rows = self._all("SELECT name_key, account_id, epoch FROM hosting_account_meta WHERE name_key = ?", (name_key,))
-        return AccountMeta(str(rows[0][0]), str(rows[0][1]), int(rows[0][2])) if rows else None  # type: ignore[call-overload]
+        return AccountMeta(str(rows[0][0]), str(rows[0][1]), int(rows[0][2])) if rows else None
 
     def set_account_meta(self, meta: AccountMeta) -> None:
         self._run(
@@ -266,7 +266,7 @@ class SQLiteHostingStore:
 
     def grants(self, world: str) -> list[GrantRow]:
         rows = self._all("SELECT * FROM hosting_grants WHERE world = ? ORDER BY account", (world,))
-        return [GrantRow(*r) for r in rows]  # type: ignore[arg-type]
+        return [GrantRow(*r) for r in rows]
 
     # ----- invites ------------------------------------------------------------------------------
     def add_invite(self, row: InviteRow) -> None:
@@ -277,14 +277,14 @@ class SQLiteHostingStore:
 
     def get_invite(self, invite_id: str) -> InviteRow | None:
         rows = self._all("SELECT * FROM hosting_invites WHERE id = ?", (invite_id,))
-        return InviteRow(*rows[0]) if rows else None  # type: ignore[arg-type]
+        return InviteRow(*rows[0]) if rows else None
 
     def revoke_invite(self, invite_id: str, at: float) -> bool:
         return self._run("UPDATE hosting_invites SET revoked = ? WHERE id = ? AND revoked IS NULL", (at, invite_id)) > 0
 
     def invites(self, world: str) -> list[InviteRow]:
         rows = self._all("SELECT * FROM hosting_invites WHERE world = ? ORDER BY created", (world,))
-        return [InviteRow(*r) for r in rows]  # type: ignore[arg-type]
+        return [InviteRow(*r) for r in rows]
 
     # ----- blocks and locks ---------------------------------------------------------------------
     def set_block(self, row: BlockRow) -> None:
@@ -302,7 +302,7 @@ class SQLiteHostingStore:
             "SELECT * FROM hosting_blocks WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR world = ?2) ORDER BY at",
             (kind, world),
         )
-        return [BlockRow(*r) for r in rows]  # type: ignore[arg-type]
+        return [BlockRow(*r) for r in rows]
 
     def set_lock(self, world: str, by: str, at: float) -> None:
         self._run("INSERT OR REPLACE INTO hosting_locks VALUES (?,?,?)", (world, by, at))
@@ -326,7 +326,10 @@ class SQLiteHostingStore:
 
     def reports(self, world: str, limit: int = 100) -> list[ReportRow]:
         rows = self._all("SELECT * FROM hosting_reports WHERE world = ? ORDER BY id DESC LIMIT ?", (world, limit))
-        return [ReportRow(*r[:6], context=json.loads(str(r[6]))) for r in rows]  # type: ignore[arg-type]
+        return [
+            ReportRow(*cast("tuple[int, str, str, str, float, str]", r[:6]), context=json.loads(str(r[6])))
+            for r in rows
+        ]
 
     def add_audit(self, world: str, actor: str, action: str, target: str, at: float, reason: str) -> int:
         with self._lock:
@@ -338,7 +341,7 @@ class SQLiteHostingStore:
 
     def audit(self, world: str, limit: int = 100) -> list[AuditRow]:
         rows = self._all("SELECT * FROM hosting_audit WHERE world = ? ORDER BY id DESC LIMIT ?", (world, limit))
-        return [AuditRow(*r) for r in rows]  # type: ignore[arg-type]
+        return [AuditRow(*r) for r in rows]
 
     # ----- events -------------------------------------------------------------------------------
     def put_event(self, key: str, world: str, data: dict[str, object]) -> None:
@@ -353,7 +356,7 @@ class SQLiteHostingStore:
     def put_event_state(self, key: str, data: dict[str, object]) -> None:
         self._run("INSERT OR REPLACE INTO hosting_event_state VALUES (?,?)", (key, json.dumps(data)))
 
-    def event_states(self) -> dict[str, dict[str, object]]:
+    def event_states(self) -> dict[str, dict[str, Any]]:
         return {str(k): json.loads(str(d)) for k, d in self._all("SELECT key, data FROM hosting_event_state")}
 
     def add_rsvp(self, event: str, user: str, at: float) -> bool:
@@ -364,7 +367,7 @@ class SQLiteHostingStore:
 
     def rsvps(self, event: str | None = None) -> list[RsvpRow]:
         rows = self._all("SELECT * FROM hosting_rsvps WHERE (?1 IS NULL OR event = ?1) ORDER BY at", (event,))
-        return [RsvpRow(str(e), str(u), float(a), bool(n)) for e, u, a, n in rows]  # type: ignore[arg-type]
+        return [RsvpRow(str(e), str(u), float(a), bool(n)) for e, u, a, n in rows]
 
     def mark_notified(self, event: str, user: str) -> None:
         self._run("UPDATE hosting_rsvps SET notified = 1 WHERE event = ? AND user = ?", (event, user))
@@ -386,7 +389,7 @@ class SQLiteHostingStore:
 
     def attendance(self, event: str | None = None) -> list[AttendanceRow]:
         rows = self._all("SELECT * FROM hosting_attendance WHERE (?1 IS NULL OR event = ?1) ORDER BY id", (event,))
-        return [AttendanceRow(*r) for r in rows]  # type: ignore[arg-type]
+        return [AttendanceRow(*r) for r in rows]
 
     # ----- privacy (server/privacy.py) -----------------------------------------------------------
     def export_user(self, user: str) -> dict[str, object]:

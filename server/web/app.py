@@ -116,9 +116,23 @@ def add_files(app: web.Application, prefix: str, directory: Path) -> None:
 
     async def serve(request: web.Request) -> web.FileResponse:
         rel = request.match_info["path"]
+        if rel.startswith("api/"):  # never a file: a known API path with another method is 405
+            await _refuse_other_method(request)
         path = (root / rel).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             raise web.HTTPNotFound()
         return web.FileResponse(path)
 
     app.router.add_get(prefix + "{path:.+}", serve)
+
+
+async def _refuse_other_method(request: web.Request) -> None:
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if isinstance(resource, web.Resource) and resource.canonical != "/{path}":
+            _, methods = await resource.resolve(request)
+            allowed |= methods
+    allowed.discard("HEAD")
+    if allowed:
+        raise web.HTTPMethodNotAllowed(request.method, sorted(allowed))
+    raise web.HTTPNotFound()

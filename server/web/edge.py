@@ -36,6 +36,13 @@ def now_ms() -> int:
     return time.monotonic_ns() // 1_000_000
 
 
+def _close_kind(code: int) -> str:
+    try:
+        return CloseCode(code).name.lower()
+    except ValueError:
+        return str(code)  # WebSocket's own codes (1011, ...)
+
+
 def wall_time(ms: int) -> float:
     """Server monotonic milliseconds -> Unix seconds (for stored signals)."""
     return time.time() - (now_ms() - ms) / 1000.0
@@ -108,7 +115,7 @@ class Edge:
         conn.closing = True
         where = self.log_context(sid)  # before the hub forgets the session
         self.hub.disconnect(sid, now_ms())
-        kind = CloseCode(code).name.lower() if code in CloseCode._value2member_map_ else str(code)
+        kind = _close_kind(code)
         self.closes[kind] = self.closes.get(kind, 0) + 1
         log.info("closing session %s: %s %s", sid, code, reason, extra=where)
         task = asyncio.get_running_loop().create_task(self._close(conn, code, reason))

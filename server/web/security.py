@@ -162,6 +162,13 @@ def check_origin(request: web.BaseRequest, config: ServerConfig) -> None:
 
 
 # ----- concurrent connections per address ----------------------------------------------------
+def _is_loopback(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
 class ConnectionCap:
     """Open WebSockets per client address (``limit`` 0: no cap). ``enter`` before the upgrade
     (ApiError 429 past the cap), ``leave`` in the handler's ``finally``."""
@@ -173,7 +180,9 @@ class ConnectionCap:
 
     def enter(self, ip: str) -> None:
         n = self.open.get(ip, 0)
-        if self.limit > 0 and n >= self.limit:
+        # Loopback is this machine (load tests, a local tool); a local reverse proxy belongs in
+        # trusted_proxies, and then the cap counts the forwarded address instead.
+        if self.limit > 0 and n >= self.limit and not _is_loopback(ip):
             self.refused += 1
             raise ApiError(
                 429,

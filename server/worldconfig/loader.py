@@ -156,11 +156,11 @@ def _check_world(cfg: WorldConfig, path: Path) -> list[ValidationIssue]:
                 ("spawns", i, "position"),
                 f"expected a position inside bounds {_fmt_bounds(cfg)}, found {_fmt_v(s.position)}",
             )
-    for i, p in enumerate(cfg.portals):
-        if not cfg.bounds.contains(p.position):
+    for i, portal in enumerate(cfg.portals):
+        if not cfg.bounds.contains(portal.position):
             add(
                 ("portals", i, "position"),
-                f"expected a position inside bounds {_fmt_bounds(cfg)}, found {_fmt_v(p.position)}",
+                f"expected a position inside bounds {_fmt_bounds(cfg)}, found {_fmt_v(portal.position)}",
             )
 
     problems: list[tuple[Loc, str]] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import mathutil as m
 from .models import ObjectSpec, ResolvedObject, TemplateSpec, Visual
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]
-KINDS = ("shape", "model", "text", "generate")
+KINDS: tuple[Literal["shape", "model", "text", "generate"], ...] = ("shape", "model", "text", "generate")
 ONE_KIND = "expected exactly one of shape, model, text, generate (or a template)"
 # Per-object keys that merge deeply (a template's material plus an override of one colour).
 _DEEP = {"material"}
@@ -71,9 +71,9 @@ def _build(
     return ResolvedObject(
         id=rid,
         kind=kind,
-        position=tuple(d.get("position") or (0.0, 0.0, 0.0)),  # type: ignore[arg-type]
-        rotation=m.euler_deg_to_quat(tuple(d.get("rotation") or (0.0, 0.0, 0.0))),  # type: ignore[arg-type]
-        scale=tuple(d.get("scale") or (1.0, 1.0, 1.0)),  # type: ignore[arg-type]
+        position=tuple(d.get("position") or (0.0, 0.0, 0.0)),
+        rotation=m.euler_deg_to_quat(tuple(d.get("rotation") or (0.0, 0.0, 0.0))),
+        scale=tuple(d.get("scale") or (1.0, 1.0, 1.0)),
         grabbable=bool(d.get("grabbable") or False),
         collider=collider,
         name=d.get("name"),
@@ -82,7 +82,7 @@ def _build(
         text=d.get("text"),
         font_size=(d.get("font_size") or 0.3) if kind == "text" else None,
         generate=d.get("generate"),
-        size=tuple(d.get("size") or (1.0, 1.0, 1.0)),  # type: ignore[arg-type]
+        size=tuple(d.get("size") or (1.0, 1.0, 1.0)),
         material=mat,
         source=source,
         template=template,
@@ -193,10 +193,10 @@ def resolve_objects(world: WorldConfig, problems: list[Problem] | None = None) -
                 if r is None:
                     continue
                 # Part transform is relative to the instance: scale, then rotate, then move.
-                local = m.mul(tuple(pd.get("position") or (0.0, 0.0, 0.0)), scl)  # type: ignore[arg-type]
+                local = m.mul(tuple(pd.get("position") or (0.0, 0.0, 0.0)), scl)
                 r.position = m.add(p, m.quat_rotate(q, local))
                 r.rotation = m.quat_mul(q, r.rotation)
-                r.scale = m.mul(scl, r.scale)  # type: ignore[assignment]
+                r.scale = m.mul(scl, r.scale)
                 out.append((r, loc))
         if strict and probs:
             raise ValueError(f"world {world.id}: {probs}")

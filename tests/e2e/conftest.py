@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.serverproc import REPO, ServerProcess, free_port
+from tests.serverproc import ANY_PORT, REPO, ServerProcess
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 NODE_MODULES = REPO / "web_client" / "node_modules"
@@ -42,7 +42,7 @@ from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 def e2e_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real server for a module's tests (they run in order and share state)."""
     base = tmp_path_factory.mktemp("plaza")
-    proc = ServerProcess(free_port(), base / "data", REPO / "worlds")
+    proc = ServerProcess(ANY_PORT, base / "data", REPO / "worlds")
     proc.data_dir.mkdir()
     proc.start()
     yield proc
@@ -59,7 +59,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Screenshots go to the pytest tmp dir and, when it exists, to the repo's artifacts/."""
+    """Screenshots (and measurements) go to the pytest tmp dir; see ``keep``."""
     return tmp_path_factory.mktemp("screens")
 
 
@@ -74,7 +74,10 @@ class Pages:
         self.warnings: list[str] = []  # server ERRORs are logged as warnings: useful on failure
 
     def open(self, url: str) -> Page:
-        ctx = self.browser.new_context(viewport=VIEWPORT)
+        # The tests drive pages with string predicates (wait_for_function), which Playwright
+        # evaluates with eval(): the server's CSP forbids that, so these pages bypass it.
+        # tests/e2e/test_csp.py runs the client under the real policy.
+        ctx = self.browser.new_context(viewport=VIEWPORT, bypass_csp=True)
         self.contexts.append(ctx)
         page = ctx.new_page()
         page.on("pageerror", lambda e: self.errors.append(f"{url}: {e}"))
@@ -101,16 +104,22 @@ def pages(browser: Browser, artifacts: Path) -> Iterator[Pages]:
     p.close()
 
 
+def keep(file: Path, under: str = "") -> None:
+    """With ``PLAZA_KEEP_SHOTS=1`` a copy of ``file`` also goes to the repo's (gitignored)
+    ``artifacts/<under>``; by default the tests write nothing into the repository."""
+    if os.environ.get("PLAZA_KEEP_SHOTS") == "1":
+        out = REPO / "artifacts" / under
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(file, out / file.name)
+
+
 def save_shot(page: Page, artifacts: Path, name: str) -> Any:
-    """Screenshot to the tmp dir (and artifacts/e2e/ in the repo); returns a PIL image."""
+    """Screenshot to the tmp dir (see ``keep``); returns a PIL image."""
     from PIL import Image
 
     data = page.screenshot()
     (artifacts / f"{name}.png").write_bytes(data)
-    repo_art = REPO / "artifacts" / "e2e"
-    if os.environ.get("PLAZA_KEEP_SHOTS", "1") == "1":
-        repo_art.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(artifacts / f"{name}.png", repo_art / f"{name}.png")
+    keep(artifacts / f"{name}.png", "e2e")
     return Image.open(io.BytesIO(data)).convert("RGB")
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Pages, save_shot
-from tests.serverproc import REPO, ServerProcess
+from tests.e2e.conftest import Pages, keep, save_shot
+from tests.serverproc import ServerProcess
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -38,9 +38,8 @@ def test_fifty_avatars_cost_a_constant_number_of_draw_calls(
         "avatars_calls": full["calls"] - base["calls"],
         "avatars_triangles": full["triangles"] - base["triangles"],
     }
-    out = REPO / "artifacts"
-    out.mkdir(exist_ok=True)
-    (out / "frame_budget.json").write_text(json.dumps(numbers, indent=1))
+    (artifacts / "frame_budget.json").write_text(json.dumps(numbers, indent=1))
+    keep(artifacts / "frame_budget.json")
     print(numbers)
     # Five instanced meshes (heads, visors, torsos, hands, name tags), whatever the count.
     assert numbers["avatars_calls"] <= 5

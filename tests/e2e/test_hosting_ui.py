@@ -64,7 +64,11 @@ def sees(page: Page, eid: int) -> bool:
 
 def test_host_panel_start_spotlight_pin_gather(hosting_server: ServerProcess, pages: Pages, artifacts: Path) -> None:
     srv = hosting_server
-    status, body = post_json(srv.url + "/api/accounts", {"user": "djsol", "password": "correct horse"})
+    # djsol hosts an event in the world file: the operator claims the name with the setup token.
+    setup = (srv.data_dir / "setup-token").read_text().strip()
+    status, body = post_json(
+        srv.url + "/api/accounts", {"user": "djsol", "password": "correct horse", "setup_token": setup}
+    )
     assert status == 201 and body["token"]
 
     # A signs in through the lobby form; the token lands where HELLO picks it up.
@@ -158,13 +162,13 @@ def test_generated_objects_render_their_model_and_label(
         """(model) => {
         const net = plazaTest.app.net;
         // STATE: an object enters with absolute position (3 m ahead), rotation and holder.
-        net._dispatch([65, 1, 0, [[999999, 1, {oid: 'gen-test', model, label: 'a knot'}, 135,
+        net.client._dispatch([65, 1, 0, [[999999, 1, {oid: 'gen-test', model, label: 'a knot'}, 135,
             1000, 1000, -3000, 0, 0, 0, 4095, 0]], [], []]);
         // WORLD_UPDATE: the statue placeholder is ready.
         const info = structuredClone(plazaTest.app.world.info);
         const o = info.objects.find((x) => x.id === 'statue');
         o.generate = {prompt: o.generate?.prompt || 'a marble statue', status: 'ready', url: model};
-        net._dispatch([72, info, net.welcome.objects]);
+        net.client._dispatch([72, info, net.welcome.objects]);
     }""",
         model,
     )
@@ -194,7 +198,7 @@ def test_event_notice_for_another_world_offers_one_click_join(
     d = pages.open(hosting_server.url + "/w/lobby?name=Dee&" + WATCH)
     wait_joined(d, "lobby")
     d.evaluate(
-        "plazaTest.app.net._dispatch([73, 5, 'Late set is starting — join now',"
+        "plazaTest.app.net.client._dispatch([73, 5, 'Late set is starting — join now',"
         " {event: 'club/set', world: 'club', title: 'Late set'}])"
     )
     d.wait_for_selector("#toast:not([hidden]) button:has-text('Join')")

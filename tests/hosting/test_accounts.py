@@ -257,7 +257,7 @@ def test_unclaimed_role_names_and_the_setup_token(hosting: Hosting, tmp_path: Pa
 def test_event_hosts_are_role_names_too(hosting: Hosting) -> None:
     from dataclasses import replace
 
-    from tests.hosting.test_events import show
+    from tests.hosting.shows import show
 
     hosting.events.set_world_events("plaza", [replace(show(), host="Deejay")])
     assert "deejay" in hosting.unclaimed_role_names()

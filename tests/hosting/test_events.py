@@ -6,22 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from server.hosting import EventInfo, EventStatus, Hosting, Role, events_from_config
+from server.hosting import EventStatus, Hosting, Role, events_from_config
 from server.hosting.errors import EventFull, EventOver, InvalidEvent, PermissionDenied
 from server.hosting.identity import Principal
 from server.worldconfig import WorldConfig
 from tests.hosting.conftest import GUEST, GUEST2, MEMBER, MEMBER2, MOD, NOW, OWNER, restart
+from tests.hosting.shows import START, show
 
-START = NOW + 3600
 HOST = Principal.for_account("dj")  # the event's host: no world role at all
 DAVE = Principal.for_account("dave")
-
-
-def show(capacity: int | None = 2, key: str = "plaza/show") -> EventInfo:
-    return EventInfo(
-        key=key, world="plaza", id=key.split("/")[1], title="Show", start=START, end=START + 1800,
-        host="DJ", capacity=capacity, stage="stage",
-    )  # fmt: skip
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from server.storage import MAX_LIKES_PER_USER, InvalidSignal, SQLiteStorage
 from server.worldconfig import WorldConfig
 from tests.corewire import frames
 from tests.hosting.conftest import GUEST, MEMBER, MEMBER2, NOW
-from tests.hosting.test_events import show
+from tests.hosting.shows import show
 
 
 # ----- reports: 5 a minute, 30 a day per reporter ------------------------------------------------

@@ -15,7 +15,7 @@ from server.privacy import REPORT_HOLD_S, delete_person, export_person, purge
 from server.recommend.signals import Visit
 from server.storage import SQLiteStorage
 from tests.hosting.conftest import CHEAP, GUEST, MEMBER, MEMBER2, MOD, NOW, OWNER, WORLDS
-from tests.hosting.test_events import START, show
+from tests.hosting.shows import START, show
 
 ZEN = Principal.for_account("zenobia", "Zenobia")
 KEY = ZEN.key

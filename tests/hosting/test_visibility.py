@@ -16,7 +16,7 @@ from server.hostlink import HostLink
 from server.messages import Moderate, Rsvp
 from server.worldconfig import WorldConfig
 from tests.hosting.conftest import GUEST, MEMBER, MEMBER2, MOD, MOD2, NOW, OWNER
-from tests.hosting.test_events import START, show
+from tests.hosting.shows import START, show
 
 SECRET = replace(show(capacity=None, key="vault/secret"), world="vault", title="Secret Launch Party", host="olivia")
 

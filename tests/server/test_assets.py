@@ -12,9 +12,9 @@ import pytest
 
 from genmodels.api import DEFAULT_CHECKPOINT
 from server.protocol import ErrorCode, MsgType
-from tests.server.test_server import account, join
 from tests.serverproc import ServerProcess
 from tests.worldfiles import LOBBY, world_dir
+from tests.wsclient import account, join
 
 pytestmark = pytest.mark.skipif(not DEFAULT_CHECKPOINT.is_file(), reason="no shipped genmodels checkpoint")
 

@@ -19,7 +19,7 @@ from server.hosting.store import AccountRow, SQLiteHostingStore
 from server.migrations import LATEST
 from server.recommend.signals import Visit
 from server.storage import SQLiteStorage
-from tests.server.test_migrations import legacy_file
+from tests.server.legacydb import legacy_file
 
 POSE = (1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 1.0)
 

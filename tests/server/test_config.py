@@ -11,9 +11,7 @@ import json
 import os
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ import pytest
 from server.cli import main
 from server.config import CONFIG_ENV, ConfigError, ServerConfig, env_var, load_config, setting_names
 from server.interest import InterestSettings
-from tests.serverproc import REPO, free_port
+from tests.serverproc import ANY_PORT, REPO, wait_healthy
 from tests.worldconfig.helpers import BROKEN
 
 
@@ -374,30 +372,22 @@ def test_plaza_config_text_is_toml_with_sources_and_reads_back(
 
 
 def test_serve_runs_with_the_config_file_and_env(tmp_path: Path) -> None:
-    port = free_port()
     cfg = write(
         tmp_path / "plaza.toml",
         f'port = 1\ndata_dir = "data"\nrecommender = false\ngenerate_placeholders = false\n'
         f'worlds_dir = "{REPO / "worlds"}"\n',
     )
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PLAZA_")}
-    env |= {"PLAZA_PORT": str(port), CONFIG_ENV: str(cfg)}  # env port beats the file's
+    env |= {"PLAZA_PORT": str(ANY_PORT), CONFIG_ENV: str(cfg)}  # env port beats the file's
     log = tmp_path / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve"], cwd=REPO, env=env, stdout=out, stderr=out
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1) as r:
-                    assert json.loads(r.read())["status"] == "ok"
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
+        port, health = wait_healthy(proc, log)
+        assert health["status"] == "ok"
+        assert port != 1  # the port the OS chose (PLAZA_PORT=0), not the file's
     finally:
         proc.terminate()
         proc.wait(15)

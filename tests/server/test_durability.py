@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 
 from server.protocol import MsgType
-from tests.server.test_server import IDENT, account, grabbable, join
 from tests.serverproc import REPO, ServerProcess
 from tests.worldfiles import LOBBY, club_world, world_dir
+from tests.wsclient import IDENT, account, grabbable, join
 
 
 def crash(srv: ServerProcess) -> None:

@@ -12,9 +12,9 @@ import msgpack
 import pytest
 
 from server.protocol import CloseCode, ErrorCode, MsgType, NoticeKind
-from tests.server.test_server import account, join
 from tests.serverproc import ServerProcess
 from tests.worldfiles import LOBBY, club_world, world_dir
+from tests.wsclient import account, join
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 
 from server.protocol import MsgType, NoticeKind
-from tests.server.test_server import IDENT, Client, account, join
 from tests.serverproc import ServerProcess
 from tests.worldfiles import LOBBY, world_dir
+from tests.wsclient import IDENT, Client, account, join
 
 ROOM = """
 id = "room"

@@ -32,8 +32,8 @@ from server.protocol import MsgType
 from server.web import create_app
 from server.web.keys import DUTIES
 from server.web.metrics import Metrics
-from tests.server.test_server import join
 from tests.serverproc import REPO, ServerProcess
+from tests.wsclient import join
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 

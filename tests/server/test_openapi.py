@@ -63,6 +63,7 @@ async def test_http_errors_are_uniform_json(server: ServerProcess, http: aiohttp
         ("GET", "/api/recommendations?limit=zero", {}, 400, "bad_field"),
         ("GET", "/api/nothing-here", {}, 404, "not_found"),
         ("PUT", "/api/worlds", {}, 405, "method_not_allowed"),
+        ("GET", "/api/signin", {}, 405, "method_not_allowed"),
         ("DELETE", "/api/events/no-such-event/rsvp", {}, 401, "unknown_user"),
     ]  # fmt: skip
     for method, path, kw, status, code in cases:

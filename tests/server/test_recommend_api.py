@@ -7,8 +7,8 @@ import asyncio
 import aiohttp
 
 from server.protocol import MsgType
-from tests.server.test_server import join
 from tests.serverproc import ServerProcess
+from tests.wsclient import join
 
 JSON = {"Content-Type": "application/json"}
 

@@ -151,22 +151,24 @@ async def test_a_spoofed_forwarded_for_is_ignored_without_a_trusted_proxy(
 async def test_the_17th_websocket_from_one_address_is_refused_with_429(
     tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
-    async with running(tmp_path) as srv:
-        socks = [await http.ws_connect(srv.ws_url) for _ in range(16)]
+    # Through a (trusted) reverse proxy on loopback, as a public deployment runs.
+    async with running(tmp_path, trusted_proxies=("127.0.0.1",)) as srv:
+        a = {"X-Forwarded-For": "203.0.113.7"}
+        socks = [await http.ws_connect(srv.ws_url, headers=a) for _ in range(16)]
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            await http.ws_connect(srv.ws_url)
+            await http.ws_connect(srv.ws_url, headers=a)
         assert refused.value.status == 429
-        async with http.get(srv.ws_url.replace("ws:", "http:")) as r:  # the body, for the record
+        async with http.get(srv.ws_url.replace("ws:", "http:"), headers=a) as r:  # the body, for the record
             assert r.status == 429 and (await r.json())["error"] == "too_many_connections"
             assert r.headers["Retry-After"]
-        assert srv.app[EDGE].per_ip.open == {"127.0.0.1": 16}
+        assert srv.app[EDGE].per_ip.open == {"203.0.113.7": 16}
         # One leaves: one more may come; all leave: nothing is left counted.
         await socks.pop().close()
         for _ in range(50):
-            if srv.app[EDGE].per_ip.open["127.0.0.1"] < 16:
+            if srv.app[EDGE].per_ip.open["203.0.113.7"] < 16:
                 break
             await asyncio.sleep(0.05)
-        socks.append(await http.ws_connect(srv.ws_url))
+        socks.append(await http.ws_connect(srv.ws_url, headers=a))
         for ws in socks:
             await ws.close()
         for _ in range(50):
@@ -174,6 +176,14 @@ async def test_the_17th_websocket_from_one_address_is_refused_with_429(
                 break
             await asyncio.sleep(0.05)
         assert srv.app[EDGE].per_ip.open == {}
+
+
+async def test_this_machine_is_not_capped(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    """Loopback peers (load tests, local tools) may open more; a local proxy must be trusted."""
+    async with running(tmp_path, max_connections_per_ip=2) as srv:
+        socks = [await http.ws_connect(srv.ws_url) for _ in range(5)]
+        for ws in socks:
+            await ws.close()
 
 
 async def test_the_cap_counts_forwarded_addresses_behind_a_trusted_proxy(

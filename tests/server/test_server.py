@@ -9,95 +9,14 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import msgpack
 import pytest
 
-from server.mirror import StateMirror
 from server.protocol import HELLO_TIMEOUT_S, CloseCode, ErrorCode, MsgType, Presence
-from tests.serverproc import REPO, ServerProcess, free_port
-
-IDENT = [0.0, 0.0, 0.0, 1.0]
-
-
-class Client:
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, welcome: dict[str, Any]) -> None:
-        self.ws = ws
-        self.welcome = welcome
-        self.id: int = welcome["id"]
-        self.mirror = StateMirror()
-        self.inbox: list[list[Any]] = []
-
-    async def send(self, msg: list[Any]) -> None:
-        await self.ws.send_bytes(msgpack.packb(msg))
-
-    async def pose(self, head: tuple[float, float, float], ts: int = 0) -> None:
-        x, y, z = head
-        await self.send(
-            [
-                MsgType.POSE,
-                ts,
-                [x, y, z, *IDENT],
-                [x - 0.3, y - 0.4, z - 0.3, *IDENT],
-                [x + 0.3, y - 0.4, z - 0.3, *IDENT],
-            ]
-        )
-
-    async def until(self, pred: Any, timeout: float = 3.0) -> list[Any]:
-        """Read frames (applying STATE to the mirror) until pred(msg) is true for one."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("condition not met")
-            msg = await self.ws.receive(timeout=left)
-            if msg.type != aiohttp.WSMsgType.BINARY:
-                raise ConnectionError(f"socket closed: {msg.type} {self.ws.close_code}")
-            m = msgpack.unpackb(msg.data, strict_map_key=False)
-            if m[0] == MsgType.STATE:
-                self.mirror.apply(m)
-            if pred(m):
-                return m
-            self.inbox.append(m)
-
-    def spawn_head(self) -> tuple[float, float, float]:
-        x, y, z, _ = self.welcome["spawn"]
-        return (x, y + 1.6, z)
-
-
-async def join(
-    http: aiohttp.ClientSession, srv: ServerProcess, name: str, world: str = "lobby", token: str | None = None
-) -> Client:
-    ws = await http.ws_connect(srv.ws_url)
-    hello: dict[str, Any] = {"v": [1], "name": name, "world": world}
-    if token:
-        hello["token"] = token
-    await ws.send_bytes(msgpack.packb([MsgType.HELLO, hello]))
-    m = msgpack.unpackb((await ws.receive(timeout=5)).data, strict_map_key=False)
-    assert m[0] == MsgType.WELCOME, m
-    return Client(ws, m[1])
-
-
-async def account(http: aiohttp.ClientSession, srv: ServerProcess, user: str, password: str = "correct horse") -> str:
-    """Register ``user``; a name the world files give a role to is claimed with the one-time
-    setup token the server wrote at start (as its operator would)."""
-    body = {"user": user, "password": password}
-    setup = srv.data_dir / "setup-token"
-    if setup.exists():
-        body["setup_token"] = setup.read_text().strip()
-    async with http.post(srv.url + "/api/accounts", json=body) as r:
-        body = await r.json()
-        assert r.status == 201, body
-        return str(body["token"])
-
-
-def grabbable(c: Client) -> tuple[str, int, list[float]]:
-    objs = [o for o in c.welcome["world_info"]["objects"] if o.get("grabbable")]
-    sx, _, sz, _ = c.welcome["spawn"]
-    o = min(objs, key=lambda o: (o["position"][0] - sx) ** 2 + (o["position"][2] - sz) ** 2)
-    return o["id"], c.welcome["objects"][o["id"]], o["position"]
+from tests.serverproc import ANY_PORT, REPO, ServerProcess
+from tests.wsclient import IDENT, grabbable, join
 
 
 async def test_http_api_lists_worlds_with_occupancy(server: ServerProcess, http: aiohttp.ClientSession) -> None:
@@ -142,7 +61,7 @@ async def test_two_clients_see_each_other_chat_and_ping(server: ServerProcess, h
 async def test_a_moved_object_is_still_moved_after_a_restart(tmp_path: Path, http: aiohttp.ClientSession) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    srv = ServerProcess(free_port(), data, REPO / "worlds").start()
+    srv = ServerProcess(ANY_PORT, data, REPO / "worlds").start()
     try:
         a = await join(http, srv, "Ada")
         oid, eid, pos = grabbable(a)
@@ -247,7 +166,7 @@ async def test_a_slow_client_never_delays_the_others_and_is_closed(tmp_path: Pat
     data = tmp_path / "data"
     data.mkdir()
     srv = ServerProcess(
-        free_port(),
+        ANY_PORT,
         data,
         REPO / "worlds",
         extra_args=("--slow-client-bytes", "4096", "--slow-client-seconds", "1.0", "--socket-sndbuf", "4096"),
