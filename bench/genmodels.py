@@ -85,7 +85,7 @@ def chamfer_matrix(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     return out * 1e3
 
 
-def set_metrics(gen: list[np.ndarray], ref: list[np.ndarray]) -> dict[str, float]:
+def set_metrics(gen: list[np.ndarray], ref: list[np.ndarray]) -> dict[str, float | None]:  # a per-category row
     """MMD, COV, 1-NNA with Chamfer distance between two point-cloud sets."""
     d_gr = chamfer_matrix(gen, ref)
     d_gg = chamfer_matrix(gen, gen)
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 if p is not None and c in test_nn_train:
                     nn = chamfer_matrix([p], train_pts[c]).min()
                     mem.append(nn / max(float(np.mean(test_nn_train[c])), 1e-9))
-            m = set_metrics(pts, ref_pts[c]) if pts and ref_pts[c] else {}
+            m: dict[str, float | None] = set_metrics(pts, ref_pts[c]) if pts and ref_pts[c] else {}
             m.update(
                 {
                     "n": len(ss),
@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             all_herr += herr
             all_mem += mem
         errors = validate_files(all_files)
-        overall = {
+        overall: dict[str, float | None] = {
             k: round(float(np.mean([v[k] for v in per_cat.values() if v.get(k) is not None])), 3)
             for k in ("mmd_cd", "cov_cd", "nna_cd")
         }

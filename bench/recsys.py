@@ -73,6 +73,7 @@ def score_matrix(model: object, hists: list[list[int]]) -> np.ndarray:
         return model.user_vectors(hists) @ model.item_matrix().T
     if isinstance(model, EASE):
         X = InteractionData.from_sequences(hists, model.n_items).matrix
+        assert X is not None  # the benchmark runs with the [recsys] extra (scipy)
         return np.asarray((X > 0).astype(np.float32) @ model.B)
     if isinstance(model, FactorModel):
         return model.user_factors @ model.item_factors.T
@@ -333,7 +334,8 @@ def run_latency(args: argparse.Namespace) -> None:
     model.fit_interactions(interactions, now, items=Catalogue(items))
     build_s = time.perf_counter() - t0
     # Collab index follows the order of first interaction; remap synthetic factors to match it.
-    order = np.array([model.catalogue.index[i] for i in sorted(model._collab_index, key=model._collab_index.get)])
+    by_collab = sorted(model._collab_index, key=model._collab_index.get)  # type: ignore[arg-type]  # keys all there
+    order = np.array([model.catalogue.index[i] for i in by_collab])
     factors.item_factors = factors.item_factors[order]
     factors.n_items = len(order)
     ctx = Context(

@@ -179,7 +179,7 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=10.0)
     a = p.parse_args()
-    rounds = []
+    rounds: list[dict[str, Any]] = []
     for seed in range(a.rounds):
         random.seed(seed)
         with tempfile.TemporaryDirectory() as d:
@@ -206,7 +206,7 @@ def main() -> int:
     def mean(key: str, field: str) -> float:
         return round(float(np.mean([r[key][field] for r in rounds])), 2)
 
-    summary = {
+    summary: dict[str, Any] = {
         "bench": "tick_lateness",
         "summary": True,
         "rounds": len(rounds),

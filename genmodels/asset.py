@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import trimesh
@@ -150,7 +151,7 @@ def keep_main_components(
         return mesh, len(parts), len(parts)
     big = max(len(p.faces) for p in parts)
     keep = [p for p in parts if len(p.faces) >= min_fraction * big or float(p.extents.max()) >= min_extent]
-    return trimesh.util.concatenate(keep), len(keep), len(parts)
+    return cast(trimesh.Trimesh, trimesh.util.concatenate(keep)), len(keep), len(parts)  # meshes in, a mesh out
 
 
 def repair(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
@@ -242,7 +243,7 @@ def export_glb(mesh: trimesh.Trimesh, app: Appearance) -> bytes:
         emissiveFactor=[c * app.emissive for c in app.rgb],
         doubleSided=False,
     )
-    colors = mesh.visual.vertex_colors
+    colors = cast(trimesh.visual.ColorVisuals, mesh.visual).vertex_colors  # colour_mesh() set it
     out = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
     out.visual = trimesh.visual.TextureVisuals(material=material)
     out.visual = trimesh.visual.ColorVisuals(out, vertex_colors=colors)
@@ -260,7 +261,7 @@ def _with_material(glb: bytes, material: trimesh.visual.material.PBRMaterial) ->
     jlen, jtype = struct.unpack_from("<II", glb, 12)
     doc = json.loads(glb[20 : 20 + jlen])
     rest = glb[20 + jlen :]
-    mat = {
+    mat: dict[str, object] = {
         "name": "generated",
         "pbrMetallicRoughness": {
             "baseColorFactor": [1.0, 1.0, 1.0, 1.0],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -65,6 +66,7 @@ class ResBlock(nn.Module):
         self.skip = nn.Conv3d(cin, cout, 1) if cin != cout else nn.Identity()
         # zero-init the last conv so each block starts as identity: stabler early training
         nn.init.zeros_(self.conv2.weight)
+        assert self.conv2.bias is not None  # Conv3d's default bias=True
         nn.init.zeros_(self.conv2.bias)
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
@@ -139,14 +141,14 @@ class UNet3D(nn.Module):
         h = self.stem(unfold3d(x, self.cfg.fold))
         skips = []
         for blocks, down in zip(self.down, self.downsample, strict=True):
-            for blk in blocks:
+            for blk in cast(nn.ModuleList, blocks):
                 h = blk(h, emb)
             skips.append(h)
             h = down(h)
         h = self.mid(h, emb)
         for blocks, up in zip(self.up, self.upsample, strict=True):
             h = torch.cat([h, skips.pop()], dim=1)
-            for blk in blocks:
+            for blk in cast(nn.ModuleList, blocks):
                 h = blk(h, emb)
             h = up(h)
         return fold3d(self.out(F.silu(self.out_norm(h))), self.cfg.fold)
@@ -190,6 +192,11 @@ class LatentMLP(nn.Module):
     few; an MLP over 128 coefficients gets tens of thousands.  The flow still ends in the
     TSDF grid; thin details beyond what 128 components can express are lost.
     """
+
+    # Buffers (register_buffer), declared for the type checker.
+    mean: torch.Tensor
+    basis: torch.Tensor
+    scale: torch.Tensor
 
     def __init__(self, cfg: LatentConfig) -> None:
         super().__init__()

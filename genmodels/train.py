@@ -148,7 +148,7 @@ def conditioner(cfg: TrainConfig) -> Conditioner:
     return Conditioner(cfg.text_encoder, cfg.height_cond)
 
 
-def build_net(cfg: TrainConfig) -> torch.nn.Module:
+def build_net(cfg: TrainConfig) -> UNet3D | LatentMLP:
     net_cond = cfg.latent.cond_dim if cfg.arch == "pca" else cfg.model.cond_dim
     width = condition_width(cfg.height_cond)
     if net_cond != width:

@@ -136,8 +136,8 @@ class AssetService:
         return out
 
     def file(self, key: str) -> Path | None:
-        if not key.isalnum():  # keys are hex digests; anything else is a path trick
-            return None
+        if not (key.isascii() and key.isalnum()) or len(key) > 64:  # keys are 32 hex digits; anything else
+            return None  # is a path trick (or a name too long for the file system)
         p = self.cache_dir / f"{key}.glb"
         return p if p.is_file() else None
 

@@ -131,6 +131,12 @@ class HostLink:
     def _notice(self, sid: int, kind: NoticeKind, text: str, data: dict[str, object] | None = None) -> None:
         self.hub.emit(sid, packb([MsgType.NOTICE, int(kind), text, data or {}]))
 
+    def _event_data(self, key: str, now: float, **extra: object) -> dict[str, object]:
+        """Every event NOTICE carries the same fields (plus what the notice is about)."""
+        e = self.hosting.events.to_client(key, now)
+        fields = {k: e[k] for k in ("world", "title", "status", "live")}
+        return {"event": key, **fields, **extra}
+
     def _world_sessions(self, world: str) -> list[Session]:
         out: list[Session] = []
         for inst in self.hub.instances.get(world, []):
@@ -150,7 +156,8 @@ class HostLink:
                     target = self._target(inst, msg.target, MsgType.REPORT)
                     assert target.principal is not None
                     rid = h.moderation.report(world, actor, target.principal, msg.reason, now)
-                    self._notice(s.sid, NoticeKind.MODERATION, f"report #{rid} received; moderators will look at it")
+                    text = f"report #{rid} received; moderators will look at it"
+                    self._notice(s.sid, NoticeKind.MODERATION, text, {"report": rid})
                 case Rsvp():
                     # Being in the event's world (admitted, maybe by invite) counts as seeing it;
                     # any other private world's event answers "no event", title and all.
@@ -159,7 +166,9 @@ class HostLink:
                         h.events.rsvp(msg.event, actor, now, admitted=here)
                     else:
                         h.events.cancel_rsvp(msg.event, actor, admitted=here)
-                    self._notice(s.sid, NoticeKind.EVENT, "RSVP saved", h.events.to_client(msg.event, now, s.user_id))
+                    ev = h.events.to_client(msg.event, now, s.user_id)
+                    data = self._event_data(msg.event, now, rsvped=ev["rsvped"], places_left=ev["places_left"])
+                    self._notice(s.sid, NoticeKind.EVENT, "RSVP saved" if msg.going else "RSVP cancelled", data)
                 case Host():
                     self._host(s, msg, now_ms)
         except HostingError as e:
@@ -236,11 +245,11 @@ class HostLink:
             case "start":
                 ev.start(key, actor, now)
                 for other in self._world_sessions(info.world):
-                    self._notice(other.sid, NoticeKind.EVENT, f"{info.title} is live", {"event": key, "live": True})
+                    self._notice(other.sid, NoticeKind.EVENT, f"{info.title} is live", self._event_data(key, now))
             case "end":
                 ev.end(key, actor, now)
                 for other in self._world_sessions(info.world):
-                    self._notice(other.sid, NoticeKind.EVENT, f"{info.title} has ended", {"event": key, "live": False})
+                    self._notice(other.sid, NoticeKind.EVENT, f"{info.title} has ended", self._event_data(key, now))
             case "spotlight":
                 ids = msg.args.get("ids", ["me"])
                 if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -268,7 +277,7 @@ class HostLink:
         for n in h.events.due_notices(now):
             for s in hub.sessions.values():
                 if s.user_id == n.user:
-                    data: dict[str, object] = {"event": n.event.key, "world": n.event.world, "title": n.event.title}
+                    data = self._event_data(n.event.key, now)
                     self._notice(s.sid, NoticeKind.EVENT, f"{n.event.title} is starting — join now", data)
         attending: set[tuple[str, str]] = set()
         for world in hub.instances:

@@ -59,6 +59,31 @@ class TextFormatter(logging.Formatter):
         return head + " [" + " ".join(f"{k}={v}" for k, v in ctx.items()) + "]" + sep + tail
 
 
+class ClientRequestErrors(logging.Filter):
+    """aiohttp logs a request it cannot parse (a bad header, chunk or Content-Length, a body
+    that fails to decode) at ERROR with a traceback, though it is the client's fault and any
+    client can send them by the thousand. Such a record becomes one INFO line, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or not _client_fault(exc):
+            return True
+        detail = " ".join(str(exc).split())[:200]
+        record.msg, record.args = "%s: %s", (record.getMessage(), detail)
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _client_fault(exc: BaseException) -> bool:
+    from aiohttp.http_exceptions import HttpProcessingError
+    from aiohttp.web_protocol import RequestPayloadError
+
+    if isinstance(exc, RequestPayloadError):
+        return True
+    return isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 0) < 500
+
+
 def wants_json(fmt: LogFormat, stream: TextIO) -> bool:
     if fmt == "auto":
         isatty = getattr(stream, "isatty", None)
@@ -79,6 +104,9 @@ def configure_logging(fmt: LogFormat = "auto", level: int = logging.INFO, stream
         root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(level)
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, ClientRequestErrors) for f in server_log.filters):
+        server_log.addFilter(ClientRequestErrors())
     logging.captureWarnings(True)
     if as_json:
         sys.excepthook = _log_uncaught

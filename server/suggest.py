@@ -5,10 +5,11 @@ Pure functions over the catalog, the hub and stored signals; the aiohttp layer c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from server.catalog import Catalog
 from server.hosting import Hosting
+from server.hosting.events import iso_utc
 from server.hub import Hub
 from server.recommend import Catalogue, Context, Item, Recommendation, event, space
 
@@ -64,7 +65,7 @@ def to_json(rec: Recommendation, items: Catalogue, catalog: Catalog) -> dict[str
         out["world"] = item.world_id
         out["tags"] = list(item.tags)
         if item.start_ts is not None:
-            out["start"] = datetime.fromtimestamp(item.start_ts, UTC).isoformat()
+            out["start"] = iso_utc(item.start_ts)
         if item.end_ts is not None:
-            out["end"] = datetime.fromtimestamp(item.end_ts, UTC).isoformat()
+            out["end"] = iso_utc(item.end_ts)
     return out

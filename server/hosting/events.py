@@ -84,6 +84,11 @@ class EventStatus(StrEnum):
     ENDED = "ended"
 
 
+def iso_utc(ts: float) -> str:
+    """Unix seconds -> ISO 8601 in UTC, the one way times reach clients."""
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
 @dataclass(frozen=True, slots=True)
 class EventInfo:
     key: str
@@ -282,17 +287,24 @@ class EventBook:
         return EventStatus.SCHEDULED
 
     def to_client(self, key: str, now: float, user: str | None = None) -> dict[str, Any]:
-        """What the lobby / event panel shows: the event, its status, places left, live state."""
+        """What the lobby / event panel shows: the event, its status, places left, live state.
+
+        One representation everywhere an event is sent (HTTP and WELCOME): times as ISO 8601 in
+        UTC, ``live`` a boolean, and the host controls' state in ``live_state``."""
         e = self.get(key)
         st = self.state(key)
         n = self.rsvp_count(key)
+        status = self._status(e, now)
         return {
             **e.to_json(),
-            "status": str(self._status(e, now)),
+            "start": iso_utc(e.start),
+            "end": iso_utc(e.end),
+            "status": str(status),
+            "live": status == EventStatus.LIVE,
             "rsvps": n,
             "places_left": None if e.capacity is None else max(0, e.capacity - n),
             "rsvped": user is not None and self.has_rsvp(key, user),
-            "live": {
+            "live_state": {
                 "spotlight": list(st.spotlight),
                 "pinned": st.pinned,
                 "chat_muted": st.chat_muted,

@@ -21,14 +21,19 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from torch import Tensor
+    from torch.nn import Module
 
 try:
     import scipy.sparse as sp
 except ImportError:  # a core install without the [recsys] extra: the numpy paths below
-    sp = None
+    sp = None  # type: ignore[assignment]
 
 # Users per dense block when the Gram matrix is built without scipy (~32 MB of float64 rows).
 _GRAM_BLOCK_CELLS = 4_000_000
@@ -95,9 +100,9 @@ class InteractionData:
             lo, hi = np.searchsorted(rows, [start, start + block])
             if lo == hi:
                 continue
-            X = np.zeros((min(block, self.n_users - start), self.n_items), np.float64)
-            X[rows[lo:hi] - start, cols[lo:hi]] = w[lo:hi]
-            G += X.T @ X
+            Xb = np.zeros((min(block, self.n_users - start), self.n_items), np.float64)  # a block of X's rows
+            Xb[rows[lo:hi] - start, cols[lo:hi]] = w[lo:hi]
+            G += Xb.T @ Xb
         return G
 
 
@@ -266,6 +271,7 @@ class ALS(FactorModel):
                 random_state=self.seed,
                 num_threads=self.threads,
             )
+            assert data.matrix is not None  # implicit needs scipy, and with scipy the data has a matrix
             m.fit(data.matrix.astype(np.float32).tocsr(), show_progress=False)
         FactorModel.__init__(self, m.user_factors, m.item_factors, reg=self.reg)
 
@@ -278,7 +284,7 @@ class ALS(FactorModel):
 # --- SASRec -----------------------------------------------------------------
 
 
-def _torch():
+def _torch() -> ModuleType:
     import torch
 
     return torch
@@ -317,16 +323,16 @@ class SASRec:
         self.min_epochs = min_epochs  # validation on ~1k users is noisy: don't stop on an early blip
         self.seed, self.max_seconds = seed, max_seconds
         self.n_items = 0
-        self.net = None
+        self.net: Any = None  # _build()'s Net once fit (torch is imported lazily)
         self.log: list[dict[str, float]] = []
         self.best_epoch = 0
 
-    def _build(self, n_items: int):
+    def _build(self, n_items: int) -> Module:
         torch = _torch()
         nn = torch.nn
         dim, maxlen = self.dim, self.maxlen
 
-        class Net(nn.Module):
+        class Net(nn.Module):  # type: ignore[name-defined]  # nn: the lazily imported torch.nn
             def __init__(self) -> None:
                 super().__init__()
                 self.item = nn.Embedding(n_items + 1, dim, padding_idx=0)
@@ -346,7 +352,7 @@ class SASRec:
                 nn.init.normal_(self.item.weight, std=0.05)
                 nn.init.normal_(self.pos.weight, std=0.05)
 
-            def forward(self, seq, lengths):
+            def forward(self, seq: Tensor, lengths: Tensor) -> Tensor:
                 L = seq.shape[1]
                 ar = torch.arange(L, device=seq.device)
                 pos = (lengths[:, None] - 1 - ar[None, :]).clamp(min=0)
@@ -371,7 +377,7 @@ class SASRec:
                 break
         return out
 
-    def _batch(self, seqs: list[list[int]]):
+    def _batch(self, seqs: list[list[int]]) -> tuple[Tensor, Tensor]:
         torch = _torch()
         L = max(len(s) for s in seqs)
         arr = np.zeros((len(seqs), L), np.int64)

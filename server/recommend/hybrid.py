@@ -517,8 +517,8 @@ class PlazaRecommender:
                 if it.kind == "event" and not (self._start[k] <= now < self._end[k]):
                     continue
                 capy = it.capacity or self.config.default_capacity
-                f = people / capy
-                occ[k] = -1.0 if f >= 1.0 else 4.0 * f * (1.0 - f)
+                fill = people / capy
+                occ[k] = -1.0 if fill >= 1.0 else 4.0 * fill * (1.0 - fill)
         comps["occupancy"] = cfg.w_occupancy * occ
 
         # Events: live now = 1, starting within 2 h ranks up, then a slow fade.

@@ -118,8 +118,12 @@ def add_files(app: web.Application, prefix: str, directory: Path) -> None:
         rel = request.match_info["path"]
         if rel.startswith("api/"):  # never a file: a known API path with another method is 405
             await _refuse_other_method(request)
-        path = (root / rel).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
+        try:
+            path = (root / rel).resolve()
+            found = path.is_relative_to(root) and path.is_file()
+        except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+            found = False
+        if not found:
             raise web.HTTPNotFound()
         return web.FileResponse(path)
 

@@ -237,8 +237,8 @@ async def run(app: web.Application) -> AsyncIterator[None]:
     await save()  # nothing moved is lost on a clean shutdown
     app[HASHER].shutdown(wait=False, cancel_futures=True)
     app[ASSETS].close()
-    if app[RECS].service is not None:
-        app[RECS].service.close()
+    if (service := app[RECS].service) is not None:
+        service.close()
     app[HOSTING].close()
     app[STORAGE].close()
 

@@ -209,6 +209,8 @@ class Edge:
                     msg = await ws.receive(timeout=timeout)
                 except TimeoutError:
                     continue  # the deadline check above closes
+                if conn.closing:  # closed while we waited (kicked, banned): the hub forgot the session
+                    break
                 if msg.type == WSMsgType.BINARY:
                     self.counters["frames_in"] += 1
                     self.counters["bytes_in"] += len(msg.data)

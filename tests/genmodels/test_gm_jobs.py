@@ -6,6 +6,7 @@ import time
 import pytest
 
 from genmodels.jobs import JobQueue, JobState, PromptError, QueueFull, RateLimited
+from tests.waiting import wait_until
 
 
 class FakeAsset:
@@ -17,7 +18,7 @@ class FakeAsset:
 def stepping(n: int = 4, delay: float = 0.01):
     def generate(prompt, seed, progress):
         for i in range(n):
-            time.sleep(delay)
+            time.sleep(delay)  # the "work" of a step
             progress((i + 1) / n)
         return FakeAsset(prompt)
 
@@ -31,7 +32,7 @@ def test_submit_returns_id_then_progress_then_done() -> None:
     assert isinstance(job_id, str) and job_id
     while (job := q.get(job_id)).state in (JobState.QUEUED, JobState.RUNNING):
         seen.append(job.progress)
-        time.sleep(0.005)
+        time.sleep(0.005)  # sampling the progress while it runs (the loop ends with the job)
     assert job.state == JobState.DONE and job.progress == 1.0
     assert job.result.prompt == "a tall pine tree" and "fake" in job.notes
     assert any(0 < p < 1 for p in seen), "progress should be visible while running"
@@ -45,7 +46,7 @@ def test_concurrency_limit_is_never_exceeded() -> None:
         with lock:
             active[0] += 1
             peak[0] = max(peak[0], active[0])
-        time.sleep(0.05)
+        time.sleep(0.05)  # the "work": long enough for the jobs to overlap
         with lock:
             active[0] -= 1
         return FakeAsset(prompt)
@@ -80,9 +81,7 @@ def test_queue_full_is_refused() -> None:
 
     q = JobQueue(blocked, workers=1, max_pending=1, rate_limit=100)
     first = q.submit("a tree")
-    deadline = time.time() + 2
-    while q.get(first).state != JobState.RUNNING and time.time() < deadline:
-        time.sleep(0.005)
+    wait_until(lambda: q.get(first).state == JobState.RUNNING, timeout=2, interval=0.005)
     q.submit("a tree")  # waits in the queue
     with pytest.raises(QueueFull):
         q.submit("a tree")
@@ -139,8 +138,7 @@ def test_unknown_job_id_is_a_key_error() -> None:
 def test_shutdown_does_not_work_through_the_backlog() -> None:
     q = JobQueue(stepping(50, 0.02), rate_limit=100)  # each job ~1 s, in 50 progress steps
     ids = [q.submit(f"a rock {i}", user="u") for i in range(4)]
-    while q.get(ids[0]).state == JobState.QUEUED:
-        time.sleep(0.005)
+    wait_until(lambda: q.get(ids[0]).state != JobState.QUEUED, timeout=5, interval=0.005)
     t0 = time.monotonic()
     q.shutdown()
     assert time.monotonic() - t0 < 0.5  # not the ~3 s the backlog would take

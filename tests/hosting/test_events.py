@@ -210,5 +210,5 @@ def test_to_client(ev: Hosting) -> None:
     ev.events.pin("plaza/show", HOST, "hi", START)
     d = ev.events.to_client("plaza/show", START, MEMBER.key)
     assert (d["status"], d["rsvps"], d["places_left"], d["rsvped"]) == ("live", 1, 1, True)
-    assert d["live"]["pinned"] == "hi" and d["title"] == "Show" and d["tags"] == []
+    assert d["live_state"]["pinned"] == "hi" and d["title"] == "Show" and d["tags"] == []
     assert ev.events.to_client("plaza/show", START)["rsvped"] is False

@@ -3,9 +3,9 @@ GLB URLs, world-file placeholders filled live, and /generate making an object fo
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from genmodels.api import DEFAULT_CHECKPOINT
 from server.protocol import ErrorCode, MsgType
 from tests.serverproc import ServerProcess
+from tests.waiting import eventually
 from tests.worldfiles import LOBBY, world_dir
 from tests.wsclient import account, join
 
@@ -52,7 +53,8 @@ async def test_generation_end_to_end(srv: ServerProcess, http: aiohttp.ClientSes
     # Guests may not spawn generated objects; members may, and everyone sees them.
     await guest.send([MsgType.CHAT, "/generate a tall pine tree"])
     assert (await guest.until(lambda m: m[0] == MsgType.ERROR))[1] == ErrorCode.FORBIDDEN
-    maker = await join(http, srv, "maker", "lobby", await account(http, srv, "maker"))
+    maker_token = await account(http, srv, "maker")
+    maker = await join(http, srv, "maker", "lobby", maker_token)
     await maker.pose(maker.spawn_head())
     await maker.send([MsgType.CHAT, "/generate a tall pine tree"])
 
@@ -65,17 +67,25 @@ async def test_generation_end_to_end(srv: ServerProcess, http: aiohttp.ClientSes
     assert str(tree.info["model"]).startswith("/assets/gen/")
 
     # The HTTP API: submit, poll, fetch; bad prompts get a clear error.
-    async with http.post(srv.url + "/api/assets", json={"prompt": ""}) as r:
+    async with http.post(srv.url + "/api/assets", json={"prompt": "a glowing crystal"}) as r:
+        assert r.status == 401  # no token: generating needs an account
+    async with http.post(srv.url + "/api/guest", json={"name": "Gus"}) as r:
+        guest_auth = {"Authorization": f"Bearer {(await r.json())['token']}"}
+    async with http.post(srv.url + "/api/assets", json={"prompt": "a glowing crystal"}, headers=guest_auth) as r:
+        assert r.status == 403 and (await r.json())["error"] == "permission_denied"
+    auth = {"Authorization": f"Bearer {maker_token}"}
+    async with http.post(srv.url + "/api/assets", json={"prompt": ""}, headers=auth) as r:
         assert r.status == 400
-    async with http.post(srv.url + "/api/assets", json={"prompt": "a glowing crystal", "seed": 3}) as r:
+    async with http.post(srv.url + "/api/assets", json={"prompt": "a glowing crystal", "seed": 3}, headers=auth) as r:
         assert r.status == 202
         job = (await r.json())["job"]
-    for _ in range(120):
+
+    async def finished() -> dict[str, Any] | None:
         async with http.get(srv.url + f"/api/assets/jobs/{job}") as r:
-            st = await r.json()
-        if st["state"] in ("done", "failed", "timeout"):
-            break
-        await asyncio.sleep(0.5)
+            st: dict[str, Any] = await r.json()
+        return st if st["state"] in ("done", "failed", "timeout") else None
+
+    st = await eventually(finished, timeout=60, interval=0.5, what=f"asset job {job} to finish")
     assert st["state"] == "done" and st["triangles"] > 0, st
     async with http.get(srv.url + "/api/assets/jobs/nope") as r:
         assert r.status == 404

@@ -4,8 +4,8 @@ saw it, is never undone by a crash."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,8 +14,21 @@ import pytest
 
 from server.protocol import MsgType
 from tests.serverproc import REPO, ServerProcess
+from tests.waiting import eventually
 from tests.worldfiles import LOBBY, club_world, world_dir
 from tests.wsclient import IDENT, account, grabbable, join
+
+
+def stored_position(srv: ServerProcess, world: str, object_id: str) -> tuple[float, ...] | None:
+    """Where the server's plaza.sqlite3 has ``object_id`` now: what a crash would keep."""
+    db = sqlite3.connect(f"file:{srv.data_dir / 'plaza.sqlite3'}?mode=ro", uri=True)
+    try:
+        row = db.execute(
+            "SELECT px, py, pz FROM object_state WHERE world = ? AND object = ?", (world, object_id)
+        ).fetchone()
+    finally:
+        db.close()
+    return tuple(row) if row else None
 
 
 def crash(srv: ServerProcess) -> None:
@@ -37,7 +50,11 @@ async def test_a_held_object_keeps_where_it_was_carried_after_kill_9(
         assert (await a.until(lambda m: m[0] == MsgType.GRAB_RESULT))[1:] == [eid, True, 0]
         target = [x + 0.4, 1.2, z - 0.4]
         await a.send([MsgType.OBJECT_MOVE, eid, [*target, *IDENT]])  # still held: never released
-        await asyncio.sleep(1.0)  # two write-behind periods
+
+        def saved() -> bool:
+            return stored_position(srv, "lobby", oid) == pytest.approx(tuple(target), abs=1e-3)
+
+        await eventually(saved, timeout=5.0, what="the carried pose in plaza.sqlite3 (a write-behind flush)")
         crash(srv)
         srv.start()
         c = await join(http, srv, "Cy")

@@ -3,7 +3,6 @@ disconnects and without resetting what people moved; broken files keep the last 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from server.protocol import MsgType, NoticeKind
 from tests.serverproc import ServerProcess
+from tests.waiting import eventually
 from tests.worldfiles import LOBBY, world_dir
 from tests.wsclient import IDENT, Client, account, join
 
@@ -71,10 +71,13 @@ async def test_an_edit_updates_everyone_inside_and_keeps_moved_objects(
     lamp = next(o for o in update[1]["objects"] if o["id"] == "lamp")
     assert lamp["material"]["color"].lower() == "#ff0000"
     assert update[2]["cup"] == cup  # untouched objects keep their entity...
-    await olga.pose(olga.spawn_head(), ts=2)
-    await asyncio.sleep(0.2)
-    await olga.send([MsgType.PING, 1])
-    await olga.until(lambda m: m[0] == MsgType.PONG)
+    # A tick barrier: once Olga sees a pose Gus sent after the update, she has every STATE of
+    # the ticks before it (a cup reset by the reload would be in one of them).
+    gus = await join(http, live_server, "gus", "room")
+    await gus.pose(gus.spawn_head(), ts=2)
+    await olga.until(
+        lambda m: m[0] == MsgType.STATE and gus.id in olga.mirror.entities and olga.mirror.entities[gus.id].ts == 2
+    )
     assert olga.mirror.entities[cup].position == pytest.approx((1.0, 1.2, 1.0), abs=6e-4)  # ...and state
     assert not olga.ws.closed
 
@@ -99,13 +102,12 @@ async def test_new_files_add_worlds_and_deleted_ones_send_people_to_the_lobby(
     live_server: ServerProcess, worlds: Path, http: aiohttp.ClientSession
 ) -> None:
     (worlds / "annex.toml").write_text(ROOM.replace('"room"', '"annex"').replace("COLOR", "#00ff00"))
-    for _ in range(40):
+
+    async def listed() -> bool:
         async with http.get(live_server.url + "/api/worlds") as r:
-            if "annex" in {w["id"] for w in await r.json()}:
-                break
-        await asyncio.sleep(0.1)
-    else:
-        pytest.fail("the new world never appeared")
+            return "annex" in {w["id"] for w in await r.json()}
+
+    await eventually(listed, timeout=4.0, interval=0.1, what="the new world in /api/worlds")
     visitor: Client = await join(http, live_server, "vi", "annex")
     (worlds / "annex.toml").unlink()
     welcome = await visitor.until(lambda m: m[0] == MsgType.WELCOME, timeout=3.0)

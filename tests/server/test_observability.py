@@ -11,7 +11,6 @@ import json
 import logging
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from server.web import create_app
 from server.web.keys import DUTIES
 from server.web.metrics import Metrics
 from tests.serverproc import REPO, ServerProcess
+from tests.waiting import eventually
 from tests.wsclient import join
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -61,13 +61,11 @@ async def scrape(http: aiohttp.ClientSession, base: str) -> tuple[dict[str, str]
 
 
 async def until(pred: Any, http: aiohttp.ClientSession, base: str, timeout: float = 10.0) -> Samples:
-    deadline = time.monotonic() + timeout
-    while True:
+    async def scraped() -> Samples | None:
         _, samples = await scrape(http, base)
-        if pred(samples):
-            return samples
-        assert time.monotonic() < deadline, "metrics never got there"
-        await asyncio.sleep(0.2)
+        return samples if pred(samples) else None
+
+    return await eventually(scraped, timeout, interval=0.2, what="metrics never got there")
 
 
 # ----- /metrics on a real server -------------------------------------------------------------
@@ -76,7 +74,15 @@ async def test_metrics_count_sessions_ticks_bytes_closes_and_drops(
 ) -> None:
     a = await join(http, server, "Ada")
     await a.pose(a.spawn_head())
-    await asyncio.sleep(0.3)  # a few lobby ticks with someone in it
+    # A few lobby ticks with someone in it, and the HELLO and POSE counted.
+    await until(
+        lambda s: (
+            value(s, "plaza_tick_lateness_seconds_count", world="lobby") > 0
+            and value(s, "plaza_ws_messages_in_total") >= 2
+        ),
+        http,
+        server.url,
+    )
     types, s = await scrape(http, server.url)
     assert value(s, "plaza_sessions") == 1
     assert value(s, "plaza_instances", world="lobby") == 1
@@ -107,15 +113,14 @@ async def test_metrics_count_sessions_ticks_bytes_closes_and_drops(
     assert value(s, "plaza_sessions") == 1
     # Bo's visit reaches SQLite with the next flush.
     await until(lambda s: value(s, "plaza_sqlite_flush_seconds_count") >= 1, http, server.url)
+
     # Suggestions (HTTP) once the recommender has built its model.
-    deadline = time.monotonic() + 30
-    while True:
+    async def recommended() -> bool:
         async with http.get(server.url + "/api/recommendations") as r:
             assert r.status == 200
-            if (await r.json())["items"]:
-                break
-        assert time.monotonic() < deadline, "the recommender never answered"
-        await asyncio.sleep(0.3)
+            return bool((await r.json())["items"])
+
+    await eventually(recommended, timeout=30, interval=0.3, what="the recommender never answered")
     _, s = await scrape(http, server.url)
     assert value(s, "plaza_recommender_latency_seconds_count") >= 1
     assert value(s, "plaza_http_requests_total", method="GET", route="/metrics", status="200") >= 1
@@ -205,10 +210,7 @@ async def test_health_names_a_stuck_flusher_and_recovers(
         assert state["alive"] is True and state["stuck"] is True
     finally:
         release.set()
-    deadline = time.monotonic() + 5
-    while save.runs == runs:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.05)
+    await eventually(lambda: save.runs != runs, timeout=5, what="a save run after the disk answered")
     assert (await health(http, srv))[0] == 200
     _, s = await scrape(http, str(srv.make_url("")).rstrip("/"))
     assert value(s, "plaza_sqlite_flush_seconds_count") >= 1

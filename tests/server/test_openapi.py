@@ -62,6 +62,7 @@ async def test_http_errors_are_uniform_json(server: ServerProcess, http: aiohttp
          "bad_field"),
         ("GET", "/api/recommendations?limit=zero", {}, 400, "bad_field"),
         ("GET", "/api/nothing-here", {}, 404, "not_found"),
+        ("GET", "/api/" + "x" * 300, {}, 404, "not_found"),
         ("PUT", "/api/worlds", {}, 405, "method_not_allowed"),
         ("GET", "/api/signin", {}, 405, "method_not_allowed"),
         ("DELETE", "/api/events/no-such-event/rsvp", {}, 401, "unknown_user"),
@@ -71,3 +72,10 @@ async def test_http_errors_are_uniform_json(server: ServerProcess, http: aiohttp
             body = await r.json()
             assert (r.status, body["error"]) == (status, code), (method, path, body)
             assert isinstance(body["message"], str) and body["message"]
+
+
+async def test_bad_file_paths_are_plain_404s(server: ServerProcess, http: aiohttp.ClientSession) -> None:
+    for path in ("/assets/" + "x" * 300, "/assets/%00.glb", "/" + "y" * 300, "/w/lobby/", "/nonexistent"):
+        async with http.get(server.url + path) as r:
+            assert r.status == 404, path
+            assert r.content_type == "text/plain"  # a page, not an empty download

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
+from datetime import datetime
+from typing import Any
 
 import aiohttp
 
 from server.protocol import MsgType
 from tests.serverproc import ServerProcess
+from tests.waiting import eventually
 from tests.wsclient import join
 
 JSON = {"Content-Type": "application/json"}
@@ -18,9 +20,13 @@ async def test_visits_are_logged_exported_and_deleted(server: ServerProcess, htt
     await ada.send([MsgType.TRAVEL, "lobby"])  # leaving the gallery ends a visit
     welcome = await ada.until(lambda m: m[0] == MsgType.WELCOME)
     headers = {"X-Plaza-Session": welcome[1]["session"]}
-    await asyncio.sleep(1.5)  # write-behind flush
-    async with http.get(server.url + "/api/me/export", headers=headers) as r:
-        data = await r.json()
+
+    async def exported() -> dict[str, Any] | None:
+        async with http.get(server.url + "/api/me/export", headers=headers) as r:
+            data: dict[str, Any] = await r.json()
+        return data if data["signals"]["visits"] else None
+
+    data = await eventually(exported, what="the visit in the export (the next write-behind flush)")
     assert data["user"] == welcome[1]["user"] and data["user"].startswith("g:")  # a guest id, not the name
     signals = data["signals"]
     assert [v["world"] for v in signals["visits"]] == ["gallery"]
@@ -38,12 +44,13 @@ async def test_recommendations_have_reasons_and_skip_where_you_just_were(
     await ada.send([MsgType.TRAVEL, "lobby"])
     welcome = await ada.until(lambda m: m[0] == MsgType.WELCOME)
     headers = {"X-Plaza-Session": welcome[1]["session"]}
-    for _ in range(50):  # the model fits in the background after start
+
+    async def recommended() -> dict[str, Any] | None:
         async with http.get(server.url + "/api/recommendations?limit=8", headers=headers) as r:
-            body = await r.json()
-        if body["items"]:
-            break
-        await asyncio.sleep(0.2)
+            body: dict[str, Any] = await r.json()
+        return body if body["items"] else None
+
+    body = await eventually(recommended, interval=0.2, what="recommendations (the model fits after start)")
     assert body["user"] == welcome[1]["user"]
     items = body["items"]
     assert 1 <= len(items) <= 8
@@ -73,3 +80,19 @@ async def test_follow_and_like_need_a_known_caller(server: ServerProcess, http: 
     async with http.get(server.url + "/api/me/export", headers=headers) as r:
         data = await r.json()
     assert data["signals"]["follows"] == [bo.welcome["user"]] and data["signals"]["likes"][0]["item"] == "gallery"
+
+
+async def test_events_are_the_same_list_with_one_time_format_everywhere(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    ada = await join(http, server, "Ada", "lobby")
+    in_welcome = ada.welcome["events"]
+    async with http.get(server.url + "/api/events?world=lobby") as r:
+        listed = await r.json()
+    assert in_welcome, "the bundled lobby has scheduled events"
+    assert {e["key"] for e in listed} == {e["key"] for e in in_welcome}
+    async with http.get(server.url + "/api/worlds/lobby") as r:
+        in_world = (await r.json())["events"]
+    for e in [*listed, *in_welcome, *in_world]:
+        assert datetime.fromisoformat(e["start"]).tzinfo is not None and isinstance(e["live"], bool)
+    await ada.ws.close()

@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import msgpack
@@ -73,7 +74,17 @@ async def test_a_moved_object_is_still_moved_after_a_restart(tmp_path: Path, htt
         target = [x + 0.5, 1.3, z - 0.5]
         await a.send([MsgType.OBJECT_MOVE, eid, [*target, *IDENT]])
         await a.send([MsgType.RELEASE, eid, [*target, *IDENT], [0, 0, 0]])
-        await asyncio.sleep(0.3)
+
+        def at_rest_there(m: list[Any]) -> bool:
+            obj = a.mirror.entities.get(eid)
+            return (
+                m[0] == MsgType.STATE
+                and obj is not None
+                and obj.holder == 0
+                and obj.position == pytest.approx(tuple(target), abs=6e-4)
+            )
+
+        await a.until(at_rest_there)  # the server has the release before the socket closes
         await a.ws.close()
     finally:
         srv.stop()  # graceful: the write-behind buffer is flushed
@@ -178,7 +189,8 @@ async def test_a_slow_client_never_delays_the_others_and_is_closed(tmp_path: Pat
         for i, m in enumerate(movers):
             x, _, z, _ = m.welcome["spawn"]
             await m.send([MsgType.TELEPORT, [x + i * 0.5, 0, z]])
-        await asyncio.sleep(0.3)
+        for m in movers:
+            await m.until(lambda msg: msg[0] == MsgType.TELEPORTED)
         states = 0
         t_end = time.monotonic() + 5.0
         k = 0
@@ -196,7 +208,7 @@ async def test_a_slow_client_never_delays_the_others_and_is_closed(tmp_path: Pat
                         break
                     if m is observer and msg.type == aiohttp.WSMsgType.BINARY and msg.data[1] == MsgType.STATE:
                         states += 1
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # the scenario: movers pace their poses like headsets do
         # The observer kept receiving ticks at (nearly) the full 20 Hz for 5 s...
         assert states >= 0.5 * 20 * 5  # (not ~0: a blocked tick loop would starve everyone)
         # ...while the server gave up on the peer that never reads (close code 4005).

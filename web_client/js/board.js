@@ -74,7 +74,7 @@ export class LobbyBoard {
     box.hidden = this.events.length === 0;
     box.querySelector('ul').innerHTML = this.events.map((ev) => `
       <li class="event-item" data-key="${esc(ev.key)}">
-        <div>${badge(ev.status)} <b>${esc(ev.title)}</b> <small>in ${esc(ev.world)}${ev.host ? ` · with ${esc(ev.host)}` : ''} · ${esc(time(new Date(ev.start * 1000).toISOString()))}</small></div>
+        <div>${badge(ev.status)} <b>${esc(ev.title)}</b> <small>in ${esc(ev.world)}${ev.host ? ` · with ${esc(ev.host)}` : ''} · ${esc(time(ev.start))}</small></div>
         <small>${ev.rsvps ?? 0} going${ev.places_left != null ? ` · ${ev.places_left} places left` : ''}</small>
         <div class="event-buttons">
           ${signedIn ? `<button class="rsvp" data-rsvp="${esc(ev.key)}" data-going="${ev.rsvped ? '0' : '1'}">${ev.rsvped ? 'Cancel RSVP' : 'RSVP'}</button>` : ''}

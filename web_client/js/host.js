@@ -32,7 +32,7 @@ export class HostPanel {
   setWelcome(w) {
     this.user = w.user || '';
     this.perms = new Set(w.permissions || []);
-    this.events = (w.events || []).map((ev) => ({ ...ev, live: typeof ev.live === 'object' && ev.live ? { ...ev.live } : {} }));
+    this.events = (w.events || []).map((ev) => ({ ...ev, live_state: typeof ev.live_state === 'object' && ev.live_state ? { ...ev.live_state } : {} }));
     this.pinned(w.pinned || null);
     this.render();
   }
@@ -44,12 +44,12 @@ export class HostPanel {
     return this.user === `a:${ev.host}` && (ev.status === 'live' || ev.status === 'starting_soon');
   }
 
-  /** NOTICE kind 5 {event, live}: keep the statuses (and so the buttons) current. */
+  /** NOTICE kind 5 {event, world, title, status, live}: keep the statuses (and so the buttons) current. */
   eventNotice(data) {
     const ev = this.events.find((e) => e.key === data.event);
-    if (!ev || typeof data.live !== 'boolean') return;
-    ev.status = data.live ? 'live' : 'ended';
-    ev.started = data.live;
+    if (!ev || typeof data.status !== 'string') return;
+    ev.status = data.status;
+    ev.started = data.live === true;
     this.render();
   }
 
@@ -74,7 +74,7 @@ export class HostPanel {
           <button data-act="end" data-key="${esc(ev.key)}">End</button>
           <button data-act="spotlight" data-key="${esc(ev.key)}">Spotlight me</button>
           <button data-act="gather" data-key="${esc(ev.key)}">Gather</button>
-          <button data-act="mute_chat" data-key="${esc(ev.key)}">${ev.live.chat_muted ? 'Unmute chat' : 'Mute chat'}</button>
+          <button data-act="mute_chat" data-key="${esc(ev.key)}">${ev.live_state.chat_muted ? 'Unmute chat' : 'Mute chat'}</button>
         </div>
         <div class="host-pin"><input maxlength="500" placeholder="Message to pin (empty: unpin)"><button data-act="pin" data-key="${esc(ev.key)}">Pin</button></div>
       </li>`).join('');
@@ -86,15 +86,15 @@ export class HostPanel {
     let args = {};
     if (act === 'spotlight') args = { ids: ['me'] };
     else if (act === 'mute_chat') {
-      ev.live.chat_muted = !ev.live.chat_muted;
-      args = { muted: ev.live.chat_muted };
+      ev.live_state.chat_muted = !ev.live_state.chat_muted;
+      args = { muted: ev.live_state.chat_muted };
     } else if (act === 'pin') {
       const text = li.querySelector('.host-pin input').value.trim();
       args = { text: text || null };
     }
     if (!this.send([Msg.HOST, key, act, args])) { this.toast('Not connected.'); return; }
     const done = { start: 'Starting…', end: 'Ending…', spotlight: 'You are in the spotlight.', gather: 'Gathering everyone at the stage.',
-      mute_chat: ev.live.chat_muted ? 'Chat muted.' : 'Chat unmuted.', pin: args.text ? 'Pinned.' : 'Unpinned.' }[act];
+      mute_chat: ev.live_state.chat_muted ? 'Chat muted.' : 'Chat unmuted.', pin: args.text ? 'Pinned.' : 'Unpinned.' }[act];
     this.toast(done);
     if (act === 'mute_chat') this.render();
   }

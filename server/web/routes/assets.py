@@ -8,9 +8,9 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.assets import GEN_URL_PREFIX
+from server.assets import GEN_EXTRA_HINT, GEN_URL_PREFIX, missing_gen_modules
 from server.web.api import ApiError, ApiRoutes, Model
-from server.web.auth import caller, client_of
+from server.web.auth import require_principal
 from server.web.keys import ASSETS
 
 routes = ApiRoutes("assets")
@@ -44,10 +44,19 @@ _QUOTA_ERRORS = ("RateLimited", "QueueFull")
     body=AssetRequest,
     response=JobCreated,
     status=202,
-    errors=[429, 503],
+    errors=[403, 429, 503],
+    auth="bearer",
 )
 async def submit_asset(request: web.Request, body: AssetRequest) -> JobCreated:
-    user = caller(request) or f"ip:{client_of(request)}"
+    missing = missing_gen_modules()
+    if missing:  # say so before asking who you are: nobody can generate here
+        raise ApiError(503, "unavailable", f"{GEN_EXTRA_HINT} (missing: {', '.join(missing)})")
+    who = require_principal(request)
+    # The permission table: generating costs compute, so it needs an account (member or above);
+    # the job queue's quotas are per account, not per address.
+    if who.account is None:
+        raise ApiError(403, "permission_denied", "generating assets needs an account: sign in (guests cannot)")
+    user = who.key
     try:
         job = await asyncio.to_thread(request.app[ASSETS].submit, body.prompt, body.seed, user, None)
     except RuntimeError as e:

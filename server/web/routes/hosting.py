@@ -52,9 +52,11 @@ class Event(BaseModel):
     world: str
     id: str
     title: str
-    start: float
-    end: float
-    status: str
+    start: str  # ISO 8601, UTC
+    end: str
+    status: str  # "scheduled" | "starting_soon" | "live" | "ended"
+    live: bool
+    live_state: dict[str, Any]
     rsvps: int
     places_left: int | None
     rsvped: bool
@@ -132,14 +134,19 @@ async def permissions(request: web.Request) -> dict[str, Any]:
 
 
 @routes.get(
-    "/api/events", summary="Live and starting-soon events", query=EventsQuery, response=list[Event], auth="optional"
+    "/api/events",
+    summary="Live, starting-soon and upcoming events of the worlds you may see (live first, then by start)",
+    query=EventsQuery,
+    response=list[Event],
+    auth="optional",
 )
 async def list_events(request: web.Request, query: EventsQuery) -> list[dict[str, Any]]:
     h, now = request.app[HOSTING], time.time()
     viewer = principal(request)
     user = viewer.key if viewer is not None else caller(request)
-    rows = h.events.lobby(now, viewer=viewer)
-    return [h.events.to_client(e.key, now, user) for e, _ in rows if query.world in (None, e.world)]
+    shown = [h.events.to_client(e.key, now, user) for e in h.events.events(query.world) if h.events.visible(e, viewer)]
+    shown = [e for e in shown if e["status"] != "ended"]  # the same list WELCOME gives a world
+    return sorted(shown, key=lambda e: (not e["live"], e["start"]))
 
 
 @routes.post(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from server.hosting.events import iso_utc
 from server.web.api import ApiError, ApiRoutes, Model
 from server.web.auth import principal
 from server.web.keys import CATALOG, HOSTING, HUB
@@ -67,8 +67,8 @@ def world_events(app: web.Application, world: str, days: float = 7.0) -> list[Wo
                 title=e.title,
                 description=e.description,
                 tags=list(e.tags),
-                start=datetime.fromtimestamp(e.start, UTC).isoformat(),
-                end=datetime.fromtimestamp(e.end, UTC).isoformat(),
+                start=iso_utc(e.start),
+                end=iso_utc(e.end),
                 live=e.start <= now < e.end,
                 capacity=e.capacity,
                 host=e.host,
