@@ -331,6 +331,7 @@ class FuzzSocket:
 
     async def _read(self) -> None:
         ws, sh = self.ws, self.shared
+        code: int | None = None  # the code in the server's close frame (ws.close_code may be our reply's fate)
         while True:
             try:
                 msg = await ws.receive(timeout=30)
@@ -339,6 +340,8 @@ class FuzzSocket:
             except Exception:  # noqa: BLE001 - a broken transport ends the reader
                 break
             if msg.type != aiohttp.WSMsgType.BINARY:
+                if msg.type == aiohttp.WSMsgType.CLOSE:
+                    code = int(msg.data)
                 break
             data: bytes = msg.data
             t = data[1] if len(data) > 1 and data[0] & 0xF0 == 0x90 else None
@@ -355,7 +358,7 @@ class FuzzSocket:
                 if m[1] == ERROR_INTERNAL:
                     sh.internal.append(repr(m)[:300])
         if not self.by_us:
-            sh.closes[str(ws.close_code)] += 1
+            sh.closes[str(code if code is not None else ws.close_code)] += 1
 
     async def close(self) -> None:
         self.by_us = True
@@ -370,7 +373,7 @@ async def fuzz_connection(idx: int, http: aiohttp.ClientSession, sh: Shared, max
     rng = random.Random(f"{sh.seed}/{idx}")
     token = sh.mod_token if idx % 2 == 0 else None
     instance = sh.observer_instance if idx % 4 < 2 else None
-    rate = 60.0  # frames a second on average: half the server's per-client limit
+    rate = 100.0  # frames a second on average, under the server's per-client limit (120/s)
     connects = 0
     while sh.more() and connects < max_connects:
         connects += 1
@@ -435,8 +438,8 @@ async def _drive(
         if sock.generation != gen or rng.random() < 0.05:  # a fresh WELCOME (TRAVEL), new targets
             gen = sock.generation
             valid = valid_frames(rng, sock.welcome or fake_welcome, sh.event_key, sh.worlds)
-        if rng.random() < 0.003:  # a short flood: RATE_LIMITED (dropped, never counted invalid)
-            burst = rng.randrange(150, 400)
+        if rng.random() < 0.002:  # a short flood: RATE_LIMITED (dropped, never counted invalid)
+            burst = rng.randrange(100, 300)
             for _ in range(burst):
                 if ws.closed or not sh.more():
                     break
@@ -528,6 +531,8 @@ class HttpShared:
     fivexx: list[str] = field(default_factory=list)
     leaks: list[str] = field(default_factory=list)
     documented_503: int = 0
+    client_errors: list[str] = field(default_factory=list)  # requests the client could not complete
+    finished: float = 0.0
 
     def more(self) -> bool:
         return self.sent < self.target and time.monotonic() < self.deadline
@@ -731,9 +736,14 @@ def record(sh: HttpShared, status: str, label: str, body: bytes = b"") -> None:
         sh.fivexx.append(f"{status} {label} {body[:200]!r}")
 
 
-async def http_worker(idx: int, http: aiohttp.ClientSession, ops: list[Op], sh: HttpShared, port: int) -> None:
+async def http_worker(
+    idx: int, http: aiohttp.ClientSession, ops: list[Op], sh: HttpShared, port: int, ws: Shared | None = None
+) -> None:
     rng = random.Random(f"http/{sh.seed}/{idx}")
     while sh.more():
+        # Spread the requests over the WebSocket fuzzing (the observer sees both at once).
+        while ws is not None and ws.more() and sh.sent / sh.target > ws.frames_sent / ws.frames_target + 0.02:
+            await asyncio.sleep(0.05)
         roll = rng.random()
         if roll < 0.1:
             path = rng.choice(STATIC_PATHS)
@@ -775,6 +785,7 @@ async def http_worker(idx: int, http: aiohttp.ClientSession, ops: list[Op], sh: 
             status, data = "timeout", b""
         except (aiohttp.ClientError, OSError, ValueError) as e:
             status, data = type(e).__name__, b""
+            sh.client_errors.append(f"{label}: {type(e).__name__}: {e}"[:300])
         record(sh, status, label, data)
 
 
@@ -968,6 +979,38 @@ def start_server(port: int, data: Path, timeout: float = 120.0) -> subprocess.Po
     raise RuntimeError("server did not answer /api/health in time")
 
 
+def wait_settled(base: str, deadline: float) -> float:
+    """Wait (until ``deadline``) for start-up work to end: every world's ``generate = "..."``
+    placeholder generated (or failed). Returns the seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() < deadline:
+        busy = False
+        try:
+            with urllib.request.urlopen(base + "/api/worlds", timeout=5) as r:
+                worlds = [w["id"] for w in json.loads(r.read())]
+            for w in worlds:
+                with urllib.request.urlopen(f"{base}/api/worlds/{w}", timeout=5) as r:
+                    objects = json.loads(r.read()).get("world_info", {}).get("objects", [])
+                gens = [o["generate"] for o in objects if isinstance(o.get("generate"), dict)]
+                busy = busy or any(g.get("status") in ("pending", "queued", "running") for g in gens)
+        except (OSError, ValueError, KeyError):
+            busy = True
+        if not busy:
+            break
+        time.sleep(0.5)
+    time.sleep(1.0)  # the last model load's aftermath (first encodes, garbage)
+    return time.monotonic() - t0
+
+
+def proc_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far (Linux /proc), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def stop_server(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int | None:
     """SIGINT and wait; the exit status, or None when it had to be killed."""
     if proc.poll() is not None:
@@ -1088,9 +1131,16 @@ async def fuzz_async(
             async with aiohttp.ClientSession() as ws_http, aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=8)
             ) as api_http:  # fmt: skip
-                jobs = [fuzz_connection(i, ws_http, sh, max_connects) for i in range(conns)]
-                jobs += [http_worker(i, api_http, ops, hs, port) for i in range(4)]
-                await asyncio.gather(*jobs)
+                fuzz_t0 = time.monotonic()
+
+                async def timed(jobs: list[Any]) -> float:
+                    await asyncio.gather(*jobs)
+                    return round(time.monotonic() - fuzz_t0, 1)
+
+                ws_s, http_s = await asyncio.gather(
+                    timed([fuzz_connection(i, ws_http, sh, max_connects) for i in range(conns)]),
+                    timed([http_worker(i, api_http, ops, hs, port, sh) for i in range(4)]),
+                )
         finally:
             obs = await asyncio.to_thread(observer.stop)
     return {
@@ -1112,13 +1162,20 @@ async def fuzz_async(
         "observer_max_rtt_ms": obs.get("max_rtt_ms"),
         "observer_states": obs.get("states"),
         "observer_closed": obs.get("closed"),
-        "fuzz_seconds": round(time.monotonic() - t0, 1),
-        "_samples": {"5xx": hs.fivexx[:10], "leaks": hs.leaks[:10], "internal": sh.internal[:10]},
+        "ws_seconds": ws_s,
+        "http_seconds": http_s,
+        "_samples": {
+            "5xx": hs.fivexx[:10],
+            "leaks": hs.leaks[:10],
+            "internal": sh.internal[:10],
+            "client": hs.client_errors[:10],
+        },
     }
 
 
 def run_seed(a: argparse.Namespace, seed: int) -> dict[str, Any]:
     t0 = time.monotonic()
+    settle_s = 0.0
     with contextlib.ExitStack() as stack:
         proc = None
         if a.url:
@@ -1135,13 +1192,18 @@ def run_seed(a: argparse.Namespace, seed: int) -> dict[str, Any]:
             base = f"http://{HOST}:{port}"
             log_path = data / "server.log"
             proc = start_server(port, data)
+            settle_s = wait_settled(base, t0 + 120)
         log_offset = log_path.stat().st_size if log_path is not None and log_path.exists() and a.url else 0
         exit_code: int | None = 0
+        server_cpu: float | None = None
+        cpu0 = time.process_time()
         try:
             row = asyncio.run(fuzz_async(base, port, seed, a.frames, a.http, a.connections, a.max_seconds, passwords, data))
         finally:
             if proc is not None:
+                server_cpu = proc_cpu_s(proc.pid)
                 exit_code = stop_server(proc)
+        client_cpu = time.process_time() - cpu0
         time.sleep(0.2) if a.url else None  # let a running server write what it logs about the last frames
         text = ""
         if log_path is not None and log_path.exists():
@@ -1157,6 +1219,9 @@ def run_seed(a: argparse.Namespace, seed: int) -> dict[str, Any]:
         "server_tracebacks": tracebacks,
         "server_error_lines": error_lines,
         "server_exit": exit_code if proc is not None else "not ours",
+        "startup_settle_s": round(settle_s, 1),
+        "server_cpu_s": None if server_cpu is None else round(server_cpu, 1),
+        "fuzzer_cpu_s": round(client_cpu, 1),
         "seconds": round(time.monotonic() - t0, 1),
     }
     row["_samples"]["log"] = samples[:5]

@@ -366,7 +366,7 @@ class Trainer:
 @dataclass
 class LoadedModel:
     cfg: TrainConfig
-    net: torch.nn.Module  # UNet3D or LatentMLP, per cfg.arch
+    net: UNet3D | LatentMLP  # per cfg.arch
     flow: RectifiedFlow
     version: str  # sha256 prefix of the checkpoint bytes: part of every cache key
     metrics: dict

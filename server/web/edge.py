@@ -194,7 +194,7 @@ class Edge:
         hub = self.hub
         session = hub.connect(now_ms())
         sid = session.sid
-        conn = Connection(ws, transport, remote)  # type: ignore[arg-type]
+        conn = Connection(ws, transport, remote)
         self.conns[sid] = conn
         loop = asyncio.get_running_loop()
         hello_deadline = loop.time() + HELLO_TIMEOUT_S

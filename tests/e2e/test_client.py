@@ -60,12 +60,13 @@ def glide(page: Page, target: str, to: list[float], step: float = 0.25, until: s
     for i in range(1, n + 1):
         p = [cur[k] + (to[k] - cur[k]) * i / n for k in range(3)]
         page.evaluate(f"{target}.position.set({p[0]}, {p[1]}, {p[2]})")
-        page.wait_for_timeout(50)
+        page.wait_for_timeout(50)  # the pace of the walk (the scenario, not a wait for something)
         if until and page.evaluate(until):
             return
 
 
 def wait_xr_frames(page: Page, n: int = 3) -> None:
+    """Until the page has drawn ``n`` more frames (in VR or not)."""
     f = state(page)["frames"]
     page.wait_for_function(f"plaza.state().frames >= {f + n}")
 
@@ -92,7 +93,8 @@ def test_lobby_lists_worlds_and_join_renders(e2e_server: ServerProcess, pages: P
     page.fill("#name", "Ada")
     page.click("button[data-world=lobby]")
     st = wait_joined(page, "lobby")
-    page.wait_for_timeout(500)
+    page.wait_for_function("plaza.state().objects.some((o) => o.oid === 'welcome-ball')")  # first STATE in
+    wait_xr_frames(page)  # ...and drawn
     assert st["selfId"] and page.url.endswith("/w/lobby?" + WATCH)
     assert page.evaluate("localStorage.getItem('plaza.name')") == "Ada"
     img = save_shot(page, artifacts, "1-lobby-world")
@@ -121,7 +123,7 @@ def test_lobby_lists_worlds_and_join_renders(e2e_server: ServerProcess, pages: P
     # 0.0025 rad per pixel (desktop.js): the ball ends up in the middle of the view.
     page.mouse.move(240 - turn / 0.0025, 150 - pitch / 0.0025, steps=8)
     page.mouse.up()
-    page.wait_for_timeout(300)
+    wait_xr_frames(page)  # the camera follows the new yaw and pitch on the next frames
     xy = page.evaluate("(p) => plaza.screen(p)", ball)
     assert xy and page.evaluate("([x, y]) => document.elementFromPoint(x, y) instanceof HTMLCanvasElement", xy)
     save_shot(page, artifacts, "1-desktop-facing-ball")
@@ -288,7 +290,7 @@ def test_chat_and_portal(e2e_server: ServerProcess, pages: Pages, artifacts: Pat
     assert st["presenting"]
     b.wait_for_function(f"!plaza.state().avatars.some(a => a.id === {ctx.a_id})", timeout=3000)
     b.wait_for_function("document.querySelector('#chat-log').innerText.includes('Alice left')", timeout=3000)
-    a.wait_for_timeout(300)
+    a.wait_for_timeout(300)  # for the screenshot only: the new world's models settle in
     save_shot(a, artifacts, "4-a-meeting-room")
 
 

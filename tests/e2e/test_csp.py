@@ -39,12 +39,12 @@ def test_the_client_runs_under_the_csp_without_violations(
         page.wait_for_selector("#worlds article.world", timeout=20_000)  # modules ran, fetch worked
         page.evaluate("window.__stay = 1")
         page.press("#name", "Enter")  # the name form must not reload the page (no inline handler)
-        page.wait_for_timeout(300)
+        page.wait_for_timeout(300)  # a reload would come in this time (nothing to await: its absence)
         assert page.evaluate("window.__stay") == 1
         # A world in an emulated headset: three.js, GLB models, the WebSocket, IWER.
         page.goto(e2e_server.url + "/w/lobby?name=Csp&fps=10&lowpower&test&emulate")
         wait_joined(page, "lobby")
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(500)  # models and textures load meanwhile: a violation would show up now
         violations = page.evaluate("window.__csp")
         csp_console = [c for c in console if "Content Security Policy" in c or "Refused to" in c]
         assert violations == [] and csp_console == [], (violations, csp_console)

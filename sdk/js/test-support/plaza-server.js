@@ -55,14 +55,21 @@ export class PlazaServer {
 
   static async start(opts = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), 'plaza-sdk-test-'));
-    const server = new PlazaServer(await freePort(), dataDir);
-    try {
-      await server.launch(opts.timeoutMs);
-    } catch (e) {
-      await server.stop();
-      throw e;
+    for (let attempt = 1; ; attempt++) {
+      const server = new PlazaServer(await freePort(), dataDir);
+      try {
+        await server.launch(opts.timeoutMs);
+        return server;
+      } catch (e) {
+        // The port was free when chosen, but another process may have bound it since: another one.
+        if (attempt < 5 && /address already in use/i.test(server.log)) {
+          await server.kill();
+          continue;
+        }
+        await server.stop();
+        throw e;
+      }
     }
-    return server;
   }
 
   /** Start the process and wait until GET /api/health answers 200. */
