@@ -45,6 +45,7 @@ import math
 import os
 import random
 import secrets
+import selectors
 import signal
 import socket
 import struct
@@ -52,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
@@ -305,29 +307,48 @@ class Shared:
     event_key: str
     mod_token: str | None
     observer_instance: str | None
+    mod_login: tuple[str, str] | None = None  # to sign in again when the token stops working
+    base: str = ""
+    ws_done: bool = False
+    token_refreshes: int = 0
+    _refreshed_at: float = 0.0
     frames_sent: int = 0
     frame_kinds: Counter[str] = field(default_factory=Counter)
     connects: int = 0
     refused: Counter[str] = field(default_factory=Counter)
     closes: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    close_reasons: Counter[str] = field(default_factory=Counter)
     internal: list[str] = field(default_factory=list)
     sessions: list[str] = field(default_factory=list)  # X-Plaza-Session ids for the HTTP fuzzer
 
     def more(self) -> bool:
         return self.frames_sent < self.frames_target and time.monotonic() < self.deadline
 
+    async def refresh_mod_token(self, http: aiohttp.ClientSession) -> None:
+        """The moderator's token was refused (4010): the HTTP fuzzer signed the account out
+        everywhere (with one of its sessions' X-Plaza-Session). Sign in again, once a second."""
+        if self.mod_login is None or time.monotonic() - self._refreshed_at < 1.0:
+            return
+        self._refreshed_at = time.monotonic()
+        token = await sign_in(http, self.base, *self.mod_login)
+        if token:
+            self.mod_token = token
+            self.token_refreshes += 1
+
 
 class FuzzSocket:
     """One connection's reader: counts what comes back, keeps the latest WELCOME."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, shared: Shared) -> None:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, shared: Shared, share_session: bool) -> None:
         self.ws, self.shared = ws, shared
+        self.share_session = share_session  # guests' session ids go to the HTTP fuzzer
         self.welcome: dict | None = None
         self.welcomed = asyncio.Event()
         self.generation = 0  # bumps with each WELCOME (TRAVEL)
         self.task = asyncio.create_task(self._read())
         self.by_us = False
+        self.close_code: int | None = None
 
     async def _read(self) -> None:
         ws, sh = self.ws, self.shared
@@ -337,18 +358,19 @@ class FuzzSocket:
                 msg = await ws.receive(timeout=30)
             except (TimeoutError, asyncio.CancelledError):
                 return
-            except Exception:  # noqa: BLE001 - a broken transport ends the reader
+            except Exception:  # a broken transport ends the reader
                 break
             if msg.type != aiohttp.WSMsgType.BINARY:
                 if msg.type == aiohttp.WSMsgType.CLOSE:
                     code = int(msg.data)
+                    sh.close_reasons[f"{code} {str(msg.extra or '')[:70]}"] += 1
                 break
             data: bytes = msg.data
             t = data[1] if len(data) > 1 and data[0] & 0xF0 == 0x90 else None
             if t == WELCOME:
                 self.welcome = unpackb(data)[1]
                 self.generation += 1
-                if self.welcome.get("session"):
+                if self.share_session and self.welcome.get("session"):
                     sh.sessions.append(self.welcome["session"])
                     del sh.sessions[:-32]
                 self.welcomed.set()
@@ -357,8 +379,9 @@ class FuzzSocket:
                 sh.errors[str(m[1])] += 1
                 if m[1] == ERROR_INTERNAL:
                     sh.internal.append(repr(m)[:300])
+        self.close_code = code if code is not None else ws.close_code
         if not self.by_us:
-            sh.closes[str(code if code is not None else ws.close_code)] += 1
+            sh.closes[str(self.close_code)] += 1
 
     async def close(self) -> None:
         self.by_us = True
@@ -371,10 +394,11 @@ class FuzzSocket:
 
 async def fuzz_connection(idx: int, http: aiohttp.ClientSession, sh: Shared, max_connects: int) -> None:
     rng = random.Random(f"{sh.seed}/{idx}")
-    token = sh.mod_token if idx % 2 == 0 else None
+    moderator = idx % 2 == 0
     instance = sh.observer_instance if idx % 4 < 2 else None
     rate = 100.0  # frames a second on average, under the server's per-client limit (120/s)
     connects = 0
+    world = "lobby"
     while sh.more() and connects < max_connects:
         connects += 1
         try:
@@ -388,9 +412,12 @@ async def fuzz_connection(idx: int, http: aiohttp.ClientSession, sh: Shared, max
             await asyncio.sleep(0.3)
             continue
         sh.connects += 1
-        sock = FuzzSocket(ws, sh)
+        token = sh.mod_token if moderator else None
+        # Not the moderator's sessions: with one, POST /api/me/signout-everywhere signs the
+        # account out (the sign-in limiter may then refuse a new token for a minute).
+        sock = FuzzSocket(ws, sh, share_session=token is None)
         try:
-            await _drive(rng, ws, sock, sh, token, instance, rate)
+            await _drive(rng, ws, sock, sh, token, world, instance if world == "lobby" else None, rate)
         except (ConnectionError, RuntimeError, aiohttp.ClientError):
             pass
         finally:
@@ -399,6 +426,10 @@ async def fuzz_connection(idx: int, http: aiohttp.ClientSession, sh: Shared, max
             else:
                 with contextlib.suppress(BaseException):
                     await asyncio.wait_for(sock.task, 2.0)
+        if token and sock.close_code == 4010:
+            await sh.refresh_mod_token(http)
+        # Refused (a moderator locked the lobby, or banned this guest): go somewhere else a while.
+        world = rng.choice(sh.worlds) if sock.close_code == 4011 else "lobby" if rng.random() < 0.3 else world
 
 
 async def _send(ws: aiohttp.ClientWebSocketResponse, sh: Shared, f: Frame) -> None:
@@ -416,6 +447,7 @@ async def _drive(
     sock: FuzzSocket,
     sh: Shared,
     token: str | None,
+    world: str,
     instance: str | None,
     rate: float,
 ) -> None:
@@ -423,15 +455,18 @@ async def _drive(
     if rng.random() < 0.25:  # frames before HELLO: NOT_JOINED (or MALFORMED), never a crash
         pre = valid_frames(rng, fake_welcome, sh.event_key, sh.worlds)[1:]
         for _ in range(rng.randrange(1, 5)):
-            await _send(ws, sh, fuzz_frame(rng, pre) if rng.random() < 0.5 else Frame(packb(rng.choice(pre)), "pre_hello"))
-    hello = hello_msg("lobby", token, instance, f"fz{rng.randrange(10**6)}")
+            await _send(
+                ws, sh, fuzz_frame(rng, pre) if rng.random() < 0.5 else Frame(packb(rng.choice(pre)), "pre_hello")
+            )
+    hello = hello_msg(world, token, instance, f"fz{rng.randrange(10**6)}")
     if rng.random() < 0.12:  # a hostile HELLO: usually refused with a close (4000/4002/4003/4010)
         await _send(ws, sh, Frame(packb(mutate(rng, hello)), "bad_hello"))
     else:
         await _send(ws, sh, Frame(packb(hello), "hello"))
-    try:
-        await asyncio.wait_for(sock.welcomed.wait(), 5.0)
-    except TimeoutError:
+    welcomed = asyncio.create_task(sock.welcomed.wait())
+    await asyncio.wait([welcomed, sock.task], timeout=5.0, return_when=asyncio.FIRST_COMPLETED)
+    if not welcomed.done():  # refused (the reader saw the close) or no answer
+        welcomed.cancel()
         return
     gen, valid = -1, []
     while sh.more() and not ws.closed:
@@ -465,6 +500,7 @@ QUERY_JUNK = [
     "world=" + "w" * 300, "world=%00", "world=%E0%A4%A", "invite=" + "i" * 500, "invite=", "=", "&&&", "%ZZ=1",
     "a[b]=c", "x=" + "é" * 200, "world=lobby&extra=1", "limit=%20", "limit=1.5", "limit=true", "limit=[1]",
 ]  # fmt: skip
+KEEP_OUT = ("/api/me/signout-everywhere", "/api/me/password", "/api/me/data")  # never with the owner's token
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 JSON_WEIRD: list[object] = [
     None, True, 0, -1, 2**64, 1.5, 1e308, "", "x" * 3000, [], {}, [1, 2], {"a": 1}, "a:" + "z" * 200, -0.0,
@@ -510,9 +546,10 @@ RAW_REQUESTS = [
     b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nOrigin: null\r\n"
     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
     b"GET /api/worlds HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 1.2.3.4, ::ffff:1\r\n"
-    b"Forwarded: for=\"[::1\";host=a\r\nConnection: close\r\n\r\n",
+    b'Forwarded: for="[::1";host=a\r\nConnection: close\r\n\r\n',
     b"GET /api/recommendations HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Plaza-Session: \xff\xfe\r\nConnection: close\r\n\r\n",
-    b"GET /api/me/export HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \xc3\x28\xa0\xa1\r\nConnection: close\r\n\r\n",
+    b"GET /api/me/export HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \xc3\x28\xa0\xa1\r\n"
+    b"Connection: close\r\n\r\n",
 ]
 
 
@@ -531,6 +568,7 @@ class HttpShared:
     fivexx: list[str] = field(default_factory=list)
     leaks: list[str] = field(default_factory=list)
     documented_503: int = 0
+    logins: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (user, password)
     client_errors: list[str] = field(default_factory=list)  # requests the client could not complete
     finished: float = 0.0
 
@@ -578,7 +616,7 @@ def _plausible(name: str, schema: dict[str, Any], rng: random.Random, sh: HttpSh
                 return _plausible(name, alt, rng, sh)
     soon = datetime.now(UTC) + timedelta(minutes=rng.randrange(5, 600))
     by_name: dict[str, Callable[[], object]] = {
-        "user": lambda: rng.choice([SPARE_ACCOUNT, "nobody", f"fz{rng.randrange(10**5)}", "0livia", "Kofi"]),
+        "user": lambda: rng.choice([SPARE_ACCOUNT, "nobody", f"fz{rng.randrange(10**5)}", "0livia", "Fuzz-Spare"]),
         "password": lambda: rng.choice([sh.passwords.get("spare", "x"), "wrong password", "short"]),
         "old_password": lambda: rng.choice([sh.passwords.get("spare", "x"), "wrong password"]),
         "new_password": lambda: rng.choice(["a much better password", "short"]),
@@ -610,7 +648,9 @@ def fuzz_body(rng: random.Random, op: Op, sh: HttpShared) -> tuple[bytes | None,
     """(body bytes, content type) for a request to ``op``: valid, mutated, or nonsense."""
     props: dict[str, Any] = (op.body or {}).get("properties", {})
     required = (op.body or {}).get("required", [])
-    obj: dict[str, object] = {k: _plausible(k, s, rng, sh) for k, s in props.items() if k in required or rng.random() < 0.6}
+    obj: dict[str, object] = {
+        k: _plausible(k, s, rng, sh) for k, s in props.items() if k in required or rng.random() < 0.6
+    }
     ctype: str | None = "application/json"
     roll = rng.random()
     if op.body is None and rng.random() < 0.7:
@@ -648,7 +688,9 @@ def fuzz_body(rng: random.Random, op: Op, sh: HttpShared) -> tuple[bytes | None,
         ctype = None
     elif roll < 0.9 and props:  # boundary numbers everywhere
         for k, s in props.items():
-            if s.get("type") in ("integer", "number") or any(a.get("type") in ("integer", "number") for a in s.get("anyOf", [])):
+            if s.get("type") in ("integer", "number") or any(
+                a.get("type") in ("integer", "number") for a in s.get("anyOf", [])
+            ):
                 obj[k] = rng.choice([0, -1, 2**31, 2**63, 2**64, 1e308, -1e308, 1e-320, 0.1, 10**30])
     else:  # every field a weird value
         obj = {k: rng.choice(JSON_WEIRD) for k in props} or {"x": rng.choice(JSON_WEIRD)}
@@ -668,7 +710,7 @@ def fill_path(rng: random.Random, op: Op, sh: HttpShared) -> str:
         if name == "key" and "/assets/gen/" in path:
             valid = sh.ids.get("asset", [])
         value = rng.choice(valid) if valid and rng.random() < 0.45 else rng.choice(PATH_JUNK)
-        path = path.replace("{" + name + "}", value if "%" in value else urllib.request.quote(value, safe=":#"))
+        path = path.replace("{" + name + "}", value if "%" in value else urllib.parse.quote(value, safe=":#"))
     return path
 
 
@@ -742,12 +784,19 @@ async def http_worker(
     rng = random.Random(f"http/{sh.seed}/{idx}")
     while sh.more():
         # Spread the requests over the WebSocket fuzzing (the observer sees both at once).
-        while ws is not None and ws.more() and sh.sent / sh.target > ws.frames_sent / ws.frames_target + 0.02:
+        while (
+            ws is not None
+            and not ws.ws_done
+            and ws.more()
+            and sh.sent / sh.target > ws.frames_sent / ws.frames_target + 0.02
+        ):
             await asyncio.sleep(0.05)
         roll = rng.random()
         if roll < 0.1:
             path = rng.choice(STATIC_PATHS)
-            await raw_request(port, f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode(), sh, path)
+            await raw_request(
+                port, f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode(), sh, path
+            )
             continue
         if roll < 0.13:
             i = rng.randrange(len(RAW_REQUESTS))
@@ -763,6 +812,8 @@ async def http_worker(
             path += "?" + "&".join(f"{q}={rng.choice(['1', '10', '50', 'lobby', 'concert-hall'])}" for q in op.query)
         body, ctype = fuzz_body(rng, op, sh)
         headers = auth_headers(rng, sh)
+        if op.path in KEEP_OUT and headers.get("Authorization") == f"Bearer {sh.tokens.get('http')}":
+            headers["Authorization"] = f"Bearer {sh.tokens.get('spare', 'x')}"  # the expendable account
         if ctype is not None and body is not None:
             headers["Content-Type"] = ctype
         label = f"{method} {path[:160]}"
@@ -780,7 +831,7 @@ async def http_worker(
                 if r.status < 300 and any(m in data for m in LEAK_MARKERS):
                     sh.leaks.append(f"{label}: {data[:120]!r}")
                 if r.status == 200 and method == "POST" and op.path == "/api/me/signout-everywhere":
-                    await refresh_tokens(http, sh)  # keep the fuzzer's own tokens alive
+                    await refresh_tokens(http, sh)  # keep the HTTP fuzzer's own tokens alive
         except TimeoutError:
             status, data = "timeout", b""
         except (aiohttp.ClientError, OSError, ValueError) as e:
@@ -790,7 +841,7 @@ async def http_worker(
 
 
 async def refresh_tokens(http: aiohttp.ClientSession, sh: HttpShared) -> None:
-    for label, (user, pw) in list(sh.ids.get("_logins", {}).items()):  # type: ignore[attr-defined]
+    for label, (user, pw) in list(sh.logins.items()):
         tok = await sign_in(http, sh.base, user, pw)
         if tok:
             sh.tokens[label] = tok
@@ -801,7 +852,10 @@ async def observer_main(cfg: dict[str, Any]) -> dict[str, Any]:
     """Join the lobby as an honest client plus a mover beside it; report STATE gaps and PING RTTs
     from 'ready' until 'stop' arrives on stdin (or ``max_s`` passes)."""
     url, token, max_s = cfg["ws_url"], cfg.get("token"), float(cfg.get("max_s", 300))
-    res: dict[str, Any] = {"max_gap_ms": 0.0, "max_rtt_ms": 0.0, "states": 0, "pongs": 0, "pings": 0, "closed": []}
+    res: dict[str, Any] = {
+        "max_gap_ms": 0.0, "max_rtt_ms": 0.0, "states": 0, "pongs": 0, "pings": 0, "closed": [],
+        "gaps_over_100ms": 0, "gaps_over_250ms": 0,
+    }  # fmt: skip
     async with aiohttp.ClientSession() as http:
         obs = await http.ws_connect(url, heartbeat=None)
         await obs.send_bytes(packb(hello_msg("lobby", token, None, "observer")))
@@ -829,7 +883,10 @@ async def observer_main(cfg: dict[str, Any]) -> dict[str, Any]:
                 now = time.monotonic()
                 if who == "obs" and t == STATE:
                     if last_state:
-                        res["max_gap_ms"] = max(res["max_gap_ms"], (now - last_state[0]) * 1000)
+                        gap = (now - last_state[0]) * 1000
+                        res["max_gap_ms"] = max(res["max_gap_ms"], gap)
+                        res["gaps_over_100ms"] += gap > 100
+                        res["gaps_over_250ms"] += gap > 250
                         last_state[0] = now
                     else:
                         last_state.append(now)
@@ -916,20 +973,31 @@ class Observer:
         self.proc.stdin.flush()
         ready = self._line(30)
         if not ready.get("ready"):
-            self.proc.kill()
+            self._end(0)
             raise RuntimeError(f"observer did not join: {ready}")
         self.instance: str = ready["instance"]
 
     def _line(self, timeout: float) -> dict[str, Any]:
         assert self.proc.stdout is not None
-        import selectors
-
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout):
-            return {}
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if not sel.select(timeout):
+                return {}
         line = self.proc.stdout.readline()
-        return json.loads(line) if line.strip() else {}
+        try:
+            return dict(json.loads(line)) if line.strip() else {}
+        except ValueError:
+            return {}
+
+    def _end(self, wait_s: float) -> None:
+        try:
+            self.proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close() if pipe is not None else None
 
     def stop(self) -> dict[str, Any]:
         assert self.proc.stdin is not None
@@ -937,11 +1005,7 @@ class Observer:
             self.proc.stdin.write("stop\n")
             self.proc.stdin.flush()
         res = self._line(20)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self._end(10)
         return res or {"max_gap_ms": float("inf"), "max_rtt_ms": float("inf"), "closed": ["observer-lost"]}
 
 
@@ -1072,12 +1136,14 @@ async def _setup(http: aiohttp.ClientSession, base: str, passwords: dict[str, st
     tokens: dict[str, str | None] = {}
     for name, pw in passwords.items():
         tokens[name] = await sign_in(http, base, name, pw)
+    if missing := [n for n, t in tokens.items() if not t]:
+        print(f"fuzz: could not sign in as {', '.join(missing)} (rate limited?): they join as guests", file=sys.stderr)
     async with http.get(base + "/api/openapi.json") as r:
         doc = await r.json()
     async with http.get(base + "/api/worlds") as r:
         worlds = [w["id"] for w in await r.json()] or ["lobby"]
     event_key = "lobby/none"
-    ids: dict[str, Any] = {"world": worlds + ["meeting-room"], "event": [], "invite": [], "job": [], "asset": []}
+    ids: dict[str, Any] = {"world": [*worlds, "meeting-room"], "event": [], "invite": [], "job": [], "asset": []}
     start = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
     if tokens.get(OBSERVER_ACCOUNT):  # an event in the lobby, for HOST and RSVP frames
         auth = {"Authorization": f"Bearer {tokens[OBSERVER_ACCOUNT]}"}
@@ -1099,10 +1165,35 @@ async def _setup(http: aiohttp.ClientSession, base: str, passwords: dict[str, st
     return {"tokens": tokens, "doc": doc, "worlds": worlds, "event_key": event_key, "ids": ids}
 
 
+async def unlock_worlds(http: aiohttp.ClientSession, ws_url: str, token: str | None, worlds: list[str]) -> None:
+    """Undo the fuzzers' ``lock``s, so that the next run against the same server can join."""
+    if not token:
+        return
+    for world in worlds:
+        with contextlib.suppress(Exception):
+            async with http.ws_connect(ws_url, heartbeat=None) as ws:
+                await ws.send_bytes(packb(hello_msg(world, token, None, "unlocker")))
+                await asyncio.wait_for(_await_welcome(ws), 5)
+                await ws.send_bytes(packb([MODERATE, "unlock", 0, {}]))
+                await ws.send_bytes(packb([PING, 0]))
+                deadline = time.monotonic() + 2
+                while time.monotonic() < deadline:  # the PONG: the unlock was handled before it
+                    msg = await ws.receive(timeout=2)
+                    if msg.type != aiohttp.WSMsgType.BINARY or msg.data[1:2] == bytes((PONG,)):
+                        break
+
+
 async def fuzz_async(
-    base: str, port: int, seed: int, frames: int, http_n: int, conns: int, max_s: float, passwords: dict[str, str], data: Path | None
+    base: str,
+    port: int,
+    seed: int,
+    frames: int,
+    http_n: int,
+    conns: int,
+    max_s: float,
+    passwords: dict[str, str],
+    data: Path | None,
 ) -> dict[str, Any]:
-    t0 = time.monotonic()
     ws_url = base.replace("http://", "ws://") + "/ws"
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32, force_close=False)) as http:
         setup = await _setup(http, base, passwords)
@@ -1114,18 +1205,31 @@ async def fuzz_async(
                 seed, frames, deadline, ws_url, setup["worlds"], setup["event_key"], tokens.get(FUZZ_ACCOUNT),
                 observer.instance,
             )  # fmt: skip
+            sh.base = base
+            if FUZZ_ACCOUNT in passwords:
+                sh.mod_login = (FUZZ_ACCOUNT, passwords[FUZZ_ACCOUNT])
             ids = setup["ids"]
             if data is not None:
                 ids["asset"] = [p.stem for p in (data / "assets").glob("*.glb")][:5]
             ids["asset"] += ["0" * 32, "nope"]
-            ids["_logins"] = {"http": (HTTP_ACCOUNT, passwords[HTTP_ACCOUNT])} if HTTP_ACCOUNT in passwords else {}
-            http_tokens = {k: v for k, v in (("http", tokens.get(HTTP_ACCOUNT)), ("spare", tokens.get(SPARE_ACCOUNT))) if v}
+            http_tokens = {
+                k: v for k, v in (("http", tokens.get(HTTP_ACCOUNT)), ("spare", tokens.get(SPARE_ACCOUNT))) if v
+            }
             async with http.post(base + "/api/guest", json={"name": "Guesty"}) as r:
                 if r.status == 200:
                     http_tokens["guest"] = (await r.json())["token"]
             hs = HttpShared(
-                seed, http_n, deadline, base, http_tokens, {"spare": passwords.get(SPARE_ACCOUNT, "x")}, ids, sh.sessions
+                seed,
+                http_n,
+                deadline,
+                base,
+                http_tokens,
+                {"spare": passwords.get(SPARE_ACCOUNT, "x")},
+                ids,
+                sh.sessions,
             )
+            if HTTP_ACCOUNT in passwords:
+                hs.logins["http"] = (HTTP_ACCOUNT, passwords[HTTP_ACCOUNT])
             ops = operations(setup["doc"])
             max_connects = max(20, frames // 15 // max(conns, 1))
             async with aiohttp.ClientSession() as ws_http, aiohttp.ClientSession(
@@ -1133,16 +1237,23 @@ async def fuzz_async(
             ) as api_http:  # fmt: skip
                 fuzz_t0 = time.monotonic()
 
-                async def timed(jobs: list[Any]) -> float:
-                    await asyncio.gather(*jobs)
+                async def timed(jobs: list[Any], done: Callable[[], None] = lambda: None) -> float:
+                    try:
+                        await asyncio.gather(*jobs)
+                    finally:
+                        done()
                     return round(time.monotonic() - fuzz_t0, 1)
 
                 ws_s, http_s = await asyncio.gather(
-                    timed([fuzz_connection(i, ws_http, sh, max_connects) for i in range(conns)]),
+                    timed(
+                        [fuzz_connection(i, ws_http, sh, max_connects) for i in range(conns)],
+                        lambda: setattr(sh, "ws_done", True),
+                    ),
                     timed([http_worker(i, api_http, ops, hs, port, sh) for i in range(4)]),
                 )
         finally:
             obs = await asyncio.to_thread(observer.stop)
+        await unlock_worlds(http, ws_url, sh.mod_token, setup["worlds"])
     return {
         "seed": seed,
         "frames_sent": sh.frames_sent,
@@ -1152,6 +1263,7 @@ async def fuzz_async(
         "closes_by_code": dict(sorted(sh.closes.items())),
         "ws_errors_by_code": dict(sorted(sh.errors.items(), key=lambda kv: int(kv[0]))),
         "ws_internal_errors": len(sh.internal),
+        "ws_token_refreshes": sh.token_refreshes,
         "frame_kinds": dict(sh.frame_kinds.most_common()),
         "http_requests": hs.sent,
         "http_statuses": dict(sorted(hs.statuses.items())),
@@ -1161,6 +1273,8 @@ async def fuzz_async(
         "observer_max_gap_ms": obs.get("max_gap_ms"),
         "observer_max_rtt_ms": obs.get("max_rtt_ms"),
         "observer_states": obs.get("states"),
+        "observer_gaps_over_100ms": obs.get("gaps_over_100ms"),
+        "observer_gaps_over_250ms": obs.get("gaps_over_250ms"),
         "observer_closed": obs.get("closed"),
         "ws_seconds": ws_s,
         "http_seconds": http_s,
@@ -1169,6 +1283,7 @@ async def fuzz_async(
             "leaks": hs.leaks[:10],
             "internal": sh.internal[:10],
             "client": hs.client_errors[:10],
+            "close": [f"{n} x {r}" for r, n in sh.close_reasons.most_common(12)],
         },
     }
 
@@ -1198,7 +1313,9 @@ def run_seed(a: argparse.Namespace, seed: int) -> dict[str, Any]:
         server_cpu: float | None = None
         cpu0 = time.process_time()
         try:
-            row = asyncio.run(fuzz_async(base, port, seed, a.frames, a.http, a.connections, a.max_seconds, passwords, data))
+            row = asyncio.run(
+                fuzz_async(base, port, seed, a.frames, a.http, a.connections, a.max_seconds, passwords, data)
+            )
         finally:
             if proc is not None:
                 server_cpu = proc_cpu_s(proc.pid)

@@ -178,6 +178,7 @@ def main() -> int:
     p.add_argument("--repo", type=Path, default=REPO, help="checkout whose server to run")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--settle", type=float, default=8.0, help="seconds after start before measuring")
     a = p.parse_args()
     rounds: list[dict[str, Any]] = []
     for seed in range(a.rounds):
@@ -193,7 +194,7 @@ def main() -> int:
                 base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
                 if not made:
                     asyncio.run(register(base, users))
-                time.sleep(2.0)  # let start-up work (model loads) settle
+                time.sleep(a.settle)  # let start-up work (model loads, placeholder assets) finish
                 idle = asyncio.run(window(url, a.seconds, False, base, users))
                 loaded = asyncio.run(window(url, a.seconds, True, base, users))
             finally:

@@ -68,6 +68,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 import threading
@@ -101,7 +102,9 @@ MAX_PASSWORD = 1024  # hashing megabytes of "password" would be a DoS lever
 MAX_DISPLAY_NAME = 32  # matches protocol.MAX_NAME_CHARS
 SALT_BYTES, HASH_BYTES = 16, 32
 MAX_HASH_MEMORY = 256 * 2**20  # verify refuses stored parameters needing more (a tampered row)
-HASH_SLOTS = 2  # scrypt runs at once, process-wide: 2 x 128 MiB
+# scrypt runs at once, process-wide (128 MiB each): all cores but one, so a burst of sign-ins
+# always leaves a core to the event loop (the worlds' ticks).
+HASH_SLOTS = max(1, min(4, (os.cpu_count() or 2) - 1))
 TOKEN_PREFIX = "p1"
 ACCOUNT_TTL_S = 30 * 24 * 3600.0
 GUEST_TTL_S = 90 * 24 * 3600.0  # the browser keeps it; a long life keeps the guest's id (bans stick)

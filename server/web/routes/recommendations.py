@@ -52,8 +52,12 @@ async def _scored(
     friends = await asyncio.to_thread(app[STORAGE].follows_of, user)
     now = time.time()
     ctx = live_context(app[HUB], app[HOSTING], user, friends, just_left, now)
-    recs = await asyncio.to_thread(svc.recommend, user, now, ctx, limit)
-    return [to_json(r, svc.model.catalogue, app[CATALOG]) for r in recs]
+    catalog = app[CATALOG]
+
+    def score() -> list[dict[str, Any]]:  # scoring and formatting both off the loop
+        return [to_json(r, svc.model.catalogue, catalog) for r in svc.recommend(user, now, ctx, limit)]
+
+    return await asyncio.to_thread(score)
 
 
 @routes.get(
