@@ -10,7 +10,9 @@ does (default settings otherwise: MiniLM recommender, world placeholders generat
 loopback port with a temporary data directory, in which it first makes the accounts that the
 shipped world files give roles to (as ``plaza admin create-account`` does): the lobby's owner
 is the observer, its moderator drives half of the fuzzing sockets (so moderation and hosting
-frames reach their deepest code paths), the others are guests. With ``--url`` it fuzzes a
+frames reach their deepest code paths), the others are guests. It waits (up to 120 s) for
+``/api/health`` and for start-up work to end (every world's generated placeholders), so the
+observer measures the fuzzing, not model loads. With ``--url`` it fuzzes a
 server that is already running (``--data`` names its data directory when the accounts were
 made there with ``prepare_accounts``; without them everyone is a guest).
 
@@ -326,8 +328,8 @@ class Shared:
         return self.frames_sent < self.frames_target and time.monotonic() < self.deadline
 
     async def refresh_mod_token(self, http: aiohttp.ClientSession) -> None:
-        """The moderator's token was refused (4010): the HTTP fuzzer signed the account out
-        everywhere (with one of its sessions' X-Plaza-Session). Sign in again, once a second."""
+        """The moderator's token was refused (4010), e.g. a fuzzed request signed the account out
+        everywhere: sign in again, at most once a second."""
         if self.mod_login is None or time.monotonic() - self._refreshed_at < 1.0:
             return
         self._refreshed_at = time.monotonic()
@@ -349,6 +351,7 @@ class FuzzSocket:
         self.task = asyncio.create_task(self._read())
         self.by_us = False
         self.close_code: int | None = None
+        self.last_kind = ""
 
     async def _read(self) -> None:
         ws, sh = self.ws, self.shared
@@ -382,6 +385,8 @@ class FuzzSocket:
         self.close_code = code if code is not None else ws.close_code
         if not self.by_us:
             sh.closes[str(self.close_code)] += 1
+            if code is None:  # no close frame from the server: what did we send last?
+                sh.close_reasons[f"{self.close_code} without a close frame, after {self.last_kind}"] += 1
 
     async def close(self) -> None:
         self.by_us = True
@@ -432,7 +437,9 @@ async def fuzz_connection(idx: int, http: aiohttp.ClientSession, sh: Shared, max
         world = rng.choice(sh.worlds) if sock.close_code == 4011 else "lobby" if rng.random() < 0.3 else world
 
 
-async def _send(ws: aiohttp.ClientWebSocketResponse, sh: Shared, f: Frame) -> None:
+async def _send(ws: aiohttp.ClientWebSocketResponse, sock: FuzzSocket, f: Frame) -> None:
+    sh = sock.shared
+    sock.last_kind = f.kind
     if isinstance(f.data, str):
         await ws.send_str(f.data)
     else:
@@ -456,13 +463,13 @@ async def _drive(
         pre = valid_frames(rng, fake_welcome, sh.event_key, sh.worlds)[1:]
         for _ in range(rng.randrange(1, 5)):
             await _send(
-                ws, sh, fuzz_frame(rng, pre) if rng.random() < 0.5 else Frame(packb(rng.choice(pre)), "pre_hello")
+                ws, sock, fuzz_frame(rng, pre) if rng.random() < 0.5 else Frame(packb(rng.choice(pre)), "pre_hello")
             )
     hello = hello_msg(world, token, instance, f"fz{rng.randrange(10**6)}")
     if rng.random() < 0.12:  # a hostile HELLO: usually refused with a close (4000/4002/4003/4010)
-        await _send(ws, sh, Frame(packb(mutate(rng, hello)), "bad_hello"))
+        await _send(ws, sock, Frame(packb(mutate(rng, hello)), "bad_hello"))
     else:
-        await _send(ws, sh, Frame(packb(hello), "hello"))
+        await _send(ws, sock, Frame(packb(hello), "hello"))
     welcomed = asyncio.create_task(sock.welcomed.wait())
     await asyncio.wait([welcomed, sock.task], timeout=5.0, return_when=asyncio.FIRST_COMPLETED)
     if not welcomed.done():  # refused (the reader saw the close) or no answer
@@ -478,14 +485,14 @@ async def _drive(
             for _ in range(burst):
                 if ws.closed or not sh.more():
                     break
-                await _send(ws, sh, Frame(packb(rng.choice(valid)), "flood"))
+                await _send(ws, sock, Frame(packb(rng.choice(valid)), "flood"))
             await asyncio.sleep(1.2)
             continue
         n = rng.randrange(1, 9)
         for _ in range(n):
             if ws.closed:
                 return
-            await _send(ws, sh, fuzz_frame(rng, valid))
+            await _send(ws, sock, fuzz_frame(rng, valid))
         await asyncio.sleep(n / rate)
 
 

@@ -55,6 +55,16 @@ def require_caller(request: web.Request) -> str:
     return user
 
 
+def require_token(request: web.Request) -> Principal:
+    """The account's own credential, not a connection's session id: for acts on the account
+    itself (sign out everywhere, password change)."""
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Bearer "):
+        raise ApiError(401, "unknown_user", "send Authorization: Bearer <token> (a session id is not enough here)")
+    hosting = request.app[HOSTING]
+    return hosting.identity.authenticate(auth[7:].strip(), time.time(), hosting.reserved())
+
+
 def require_principal(request: web.Request) -> Principal:
     p = principal(request)
     if p is None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.hosting import table_json
 from server.web.api import ApiError, ApiRoutes, Model
-from server.web.auth import caller, client_of, hashing, principal, require_principal
+from server.web.auth import caller, client_of, hashing, principal, require_principal, require_token
 from server.web.keys import HOSTING
 
 routes = ApiRoutes("hosting")
@@ -316,7 +316,7 @@ class SignedOut(BaseModel):
     auth="bearer",
 )
 async def change_password(request: web.Request, body: PasswordChange) -> Token:
-    actor = require_principal(request)
+    actor = require_token(request)
     h = request.app[HOSTING]
     token = await hashing(
         request,
@@ -333,7 +333,7 @@ async def change_password(request: web.Request, body: PasswordChange) -> Token:
     auth="bearer",
 )
 async def sign_out_everywhere(request: web.Request) -> SignedOut:
-    actor = require_principal(request)
+    actor = require_token(request)
     if actor.account is None:
         raise ApiError(400, "not_an_account", "guests have no other sessions to sign out")
     request.app[HOSTING].identity.sign_out_everywhere(actor)
