@@ -23,6 +23,7 @@ from server.errors import CloseConnection
 from server.hosting import Hosting, SQLiteHostingStore, WorldRoles
 from server.hub import Hub
 from server.protocol import CloseCode, ErrorCode, MsgType
+from tests.mutation import mutate
 from tests.server.worlds import plain_world
 
 REPO = Path(__file__).resolve().parents[2]
@@ -521,76 +522,6 @@ def _valid_frames(crate: int, other: int, event: str) -> list[list]:
     return frames
 
 
-_WEIRD: list[object] = [
-    None,
-    True,
-    False,
-    0,
-    -1,
-    2**31,
-    2**64 - 1,
-    -(2**63),
-    0.5,
-    -0.0,
-    5e-324,
-    1e200,
-    -1e308,
-    float("inf"),
-    float("-inf"),
-    float("nan"),
-    "",
-    " ",
-    "x" * 5000,
-    "a:",
-    "g:x",
-    "#zzzzzz",
-    "<svg/onload=alert(1)>",
-    "\u202e\u0000",
-    b"\x00\xff",
-    [],
-    [1] * 7,
-    [None] * 7,
-    {},
-    {"user": 1, "ids": "me", "muted": "yes", "text": 5, "reason": None, "duration_s": -1},
-    {"k": [[[[[]]]]]},
-]
-
-
-def _weird(rng: random.Random) -> object:
-    if rng.random() < 0.1:
-        return [_weird(rng) for _ in range(rng.randrange(0, 9))]
-    return rng.choice(_WEIRD)
-
-
-def _mutate(rng: random.Random, value: object, depth: int = 0) -> object:
-    """One random change somewhere in ``value`` (a copy)."""
-    if isinstance(value, list) and value and (depth == 0 or (rng.random() < 0.8 and depth < 4)):
-        out = list(value)
-        # the message itself stays an array with its type (other frames break those)
-        i = rng.randrange(1, len(out)) if depth == 0 and len(out) > 1 else rng.randrange(len(out))
-        op = rng.random()
-        if op < 0.6:
-            out[i] = _mutate(rng, out[i], depth + 1)
-        elif op < 0.75:
-            del out[i]
-        elif op < 0.9:
-            out.insert(i, _weird(rng))
-        else:
-            out[i] = _weird(rng)
-        return out
-    if isinstance(value, dict) and value and rng.random() < 0.8 and depth < 4:
-        out_d = dict(value)
-        k = rng.choice(list(out_d))
-        if rng.random() < 0.7:
-            out_d[k] = _mutate(rng, out_d[k], depth + 1)
-        else:
-            out_d[rng.choice(["user", "ids", "muted", "text", "x", "v", "token"])] = _weird(rng)
-        return out_d
-    if isinstance(value, int | float) and not isinstance(value, bool) and rng.random() < 0.5:
-        return rng.choice([value * 1e300, -value, value + 0.5, math.nextafter(float(value), math.inf)])
-    return _weird(rng)
-
-
 def _fuzz_frame(rng: random.Random, valid: list[list]) -> bytes:
     roll = rng.random()
     base = rng.choice(valid)
@@ -612,7 +543,7 @@ def _fuzz_frame(rng: random.Random, valid: list[list]) -> bytes:
         return packb(base)
     msg = base
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
-        msg = _mutate(rng, msg)
+        msg = mutate(rng, msg)
     try:
         return packb(msg)
     except (ValueError, OverflowError, TypeError):
