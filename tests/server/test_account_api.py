@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+from pathlib import Path
 
 import aiohttp
 
-from tests.serverproc import ServerProcess
+from server.hosting.admin import create_account
+from server.recommend.signals import Visit
+from server.storage import SQLiteStorage
+from tests.serverproc import REPO, ServerProcess, free_port
+from tests.waiting import eventually
 from tests.wsclient import account, join
 
 
@@ -78,3 +84,35 @@ async def account_sign_in(http: aiohttp.ClientSession, srv: ServerProcess, user:
     async with http.post(srv.url + "/api/signin", json={"user": user, "password": password}) as r:
         assert r.status == 200, await r.text()
         return str((await r.json())["token"])
+
+
+async def test_after_deleting_your_data_suggestions_forget_your_history(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    create_account(data, REPO / "worlds", "pia", "correct horse")
+    now = time.time()
+    storage = SQLiteStorage(data / "plaza.sqlite3")  # a regular of the gallery, before the server starts
+    storage.log_visits([(Visit("a:pia", "gallery", "gallery#1", now - d * 86400, now - d * 86400 + 1800), 0)
+                        for d in range(1, 9)])  # fmt: skip
+    storage.close()
+    srv = ServerProcess(free_port(), data, REPO / "worlds").start()
+    try:
+        token = await account_sign_in(http, srv, "pia", "correct horse")
+
+        async def personal() -> list[str]:
+            """Reasons that come from this person's own history (habits, regular spaces)."""
+            async with http.get(srv.url + "/api/recommendations?limit=50", headers=bearer(token)) as r:
+                items = (await r.json())["items"]
+            return [str(i["reason"]) for i in items if any(w in str(i["reason"]) for w in ("often around", "regular"))]
+
+        assert await eventually(personal, timeout=20)  # the model fits in the background after start
+        gone = {"password": "correct horse"}
+        async with http.delete(srv.url + "/api/me/data", json=gone, headers=bearer(token)) as r:
+            assert r.status == 200
+        # Someone registers the freed name: same user key, none of the old history.
+        token = await account(http, srv, "pia")
+        assert await personal() == []
+    finally:
+        srv.stop()

@@ -14,7 +14,7 @@ from server.privacy import delete_person, export_person
 from server.storage import InvalidSignal
 from server.web.api import ApiError, ApiRoutes, Model
 from server.web.auth import client_of, principal, require_caller
-from server.web.keys import HOSTING, HUB, STORAGE
+from server.web.keys import CONFIG, HOSTING, HUB, RECS, STORAGE
 from server.web.routes.hosting import hashing
 
 routes = ApiRoutes("privacy")
@@ -132,6 +132,17 @@ async def export_me(request: web.Request) -> dict[str, Any]:
     return await asyncio.to_thread(export_person, request.app[STORAGE], request.app[HOSTING], user)
 
 
+async def forget_in_recommender(app: web.Application, now: float) -> None:
+    """The recommender learnt from the deleted rows: retrain it on what is left before answering,
+    so the next suggestions no longer use the person's history."""
+    svc = app[RECS].service
+    if svc is None:
+        return
+    since = now - app[CONFIG].retention_days * 86400
+    signals = await asyncio.to_thread(app[STORAGE].load_signals, since)
+    await asyncio.wrap_future(svc.retrain_async(signals, now))
+
+
 @routes.delete(
     "/api/me/data",
     summary="Delete everything about you, and your account (accounts confirm with their password)",
@@ -150,6 +161,7 @@ async def delete_me(request: web.Request, body: Confirm) -> Deleted:
             raise ApiError(401, "password_required", "deleting an account needs its password in the body")
         await hashing(request, h.identity.confirm_password, p, body.password, client_of(request), now)
     counts = await asyncio.to_thread(delete_person, request.app[STORAGE], h, user, now)
+    await forget_in_recommender(request.app, now)
     return Deleted(
         user=user,
         deleted_rows=sum(counts.values()),
