@@ -28,6 +28,7 @@ log = logging.getLogger("plaza.edge")
 # Waiting this long for a peer to answer our close frame, then the transport is aborted: a
 # client that never reads must not keep its socket (and kernel buffers) alive.
 CLOSE_WAIT_S = 1.0
+CLOSE_MAX_S = 10.0  # a slow peer that keeps draining its backlog gets this long to reach the close frame
 
 
 def now_ms() -> int:
@@ -107,8 +108,8 @@ class Edge:
         self.counters["bytes_out"] += len(data)
 
     def close_soon(self, sid: int, code: int, reason: str) -> None:
-        """Leave the hub now; send the close frame, and abort the transport if the peer does not
-        answer within CLOSE_WAIT_S (it may never read again)."""
+        """Leave the hub now; send the close frame, and abort the transport once the peer stops
+        reading (see ``_close``)."""
         conn = self.conns.get(sid)
         if conn is None or conn.closing:
             return
@@ -124,11 +125,26 @@ class Edge:
         task.add_done_callback(self._closing.discard)
 
     async def _close(self, conn: Connection, code: int, reason: str) -> None:
+        """The close frame queues behind whatever is still buffered for the peer. A peer that
+        keeps reading gets to it (up to CLOSE_MAX_S), so it learns the close code; one whose
+        buffer stops draining for CLOSE_WAIT_S is aborted."""
+        loop = asyncio.get_running_loop()
+        closing = asyncio.ensure_future(conn.ws.close(code=code, message=reason.encode()[:120]))
+        start = progress_at = loop.time()
+        left = conn.buffered()
         try:
-            await asyncio.wait_for(conn.ws.close(code=code, message=reason.encode()[:120]), CLOSE_WAIT_S)
-        except (TimeoutError, ConnectionError, RuntimeError):
-            pass
+            while not closing.done():
+                await asyncio.wait([closing], timeout=0.2)
+                now, buffered = loop.time(), conn.buffered()
+                if buffered < left:
+                    left, progress_at = buffered, now
+                if now - progress_at > CLOSE_WAIT_S or now - start > CLOSE_MAX_S:
+                    break
         finally:
+            if not closing.done():
+                closing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError, RuntimeError):
+                await closing
             if conn.transport is not None and not conn.transport.is_closing():
                 conn.transport.abort()
 
