@@ -41,7 +41,11 @@ def main() -> int:
             res = run_bots(a.url, n, a.seconds, a.world, a.procs, a.observers, a.warmup, server_pid=a.server_pid)
         else:
             with tempfile.TemporaryDirectory() as d:
-                srv = ServerProcess(free_port(), Path(d), REPO / "worlds").start()
+                # What `plaza serve` runs by default: the MiniLM recommender and world placeholders
+                # generated (tests/serverproc.py turns both off for speed; a bench must not).
+                srv = ServerProcess(
+                    free_port(), Path(d), REPO / "worlds", extra_args=("--recommender-encoder", "minilm"), generate=True
+                ).start()
                 try:
                     assert srv.proc is not None
                     time.sleep(0.5)

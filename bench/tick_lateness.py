@@ -80,7 +80,8 @@ async def mover(ws: aiohttp.ClientWebSocketResponse, welcome: dict, stop: asynci
         await asyncio.sleep(PERIOD_S / 2)  # twice per tick: every tick has a change to send
 
 
-async def drain(ws: aiohttp.ClientWebSocketResponse, stop: asyncio.Event) -> None:
+async def observe(ws: aiohttp.ClientWebSocketResponse, arrivals: list[float] | None, stop: asyncio.Event) -> None:
+    """Read everything sent to ``ws``; with ``arrivals``, note when each STATE arrives."""
     while not stop.is_set():
         try:
             msg = await ws.receive(timeout=0.5)
@@ -88,17 +89,7 @@ async def drain(ws: aiohttp.ClientWebSocketResponse, stop: asyncio.Event) -> Non
             continue
         if msg.type != aiohttp.WSMsgType.BINARY:
             return
-
-
-async def observe(ws: aiohttp.ClientWebSocketResponse, arrivals: list[float], stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            msg = await ws.receive(timeout=0.5)
-        except TimeoutError:
-            continue
-        if msg.type != aiohttp.WSMsgType.BINARY:
-            return
-        if msg.data[1] == 65:  # STATE (fixarray header, then the type)
+        if arrivals is not None and msg.data[1] == 65:  # STATE (fixarray header, then the type)
             arrivals.append(time.monotonic())
 
 
@@ -140,7 +131,7 @@ async def window(url: str, seconds: float, loaded: bool, base: str, users: list[
         ows, _ = await join(http, url, f"observer{random.randrange(10**6)}")
         stop = asyncio.Event()
         arrivals: list[float] = []
-        jobs = (mover(mws, mwel, stop), drain(mws, stop), observe(ows, arrivals, stop))
+        jobs = (mover(mws, mwel, stop), observe(mws, None, stop), observe(ows, arrivals, stop))
         tasks = [asyncio.create_task(c) for c in jobs]
         load_task = asyncio.create_task(load(http, base, users, stop)) if loaded else None
         await asyncio.sleep(1.0)
