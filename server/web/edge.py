@@ -62,6 +62,12 @@ class Connection:
         tr = self.transport
         return tr.get_write_buffer_size() if tr is not None and not tr.is_closing() else 0
 
+    def unsent(self) -> int:
+        """Bytes still queued for the peer, also once the transport is closing (when it waits
+        to flush them, possibly forever)."""
+        tr = self.transport
+        return tr.get_write_buffer_size() if tr is not None else 0
+
 
 class Edge:
     def __init__(self, hub: Hub, config: ServerConfig, write_behind: WriteBehind) -> None:
@@ -131,11 +137,16 @@ class Edge:
         loop = asyncio.get_running_loop()
         closing = asyncio.ensure_future(conn.ws.close(code=code, message=reason.encode()[:120]))
         start = progress_at = loop.time()
-        left = conn.buffered()
+        left = conn.unsent()
         try:
-            while not closing.done():
-                await asyncio.wait([closing], timeout=0.2)
-                now, buffered = loop.time(), conn.buffered()
+            # ws.close() may return while the frame still sits behind the backlog: wait for
+            # both, as long as the peer keeps reading.
+            while not closing.done() or conn.unsent() > 0:
+                if closing.done():
+                    await asyncio.sleep(0.2)
+                else:
+                    await asyncio.wait([closing], timeout=0.2)
+                now, buffered = loop.time(), conn.unsent()
                 if buffered < left:
                     left, progress_at = buffered, now
                 if now - progress_at > CLOSE_WAIT_S or now - start > CLOSE_MAX_S:
@@ -145,7 +156,9 @@ class Edge:
                 closing.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionError, RuntimeError):
                 await closing
-            if conn.transport is not None and not conn.transport.is_closing():
+            # A transport that is already closing still waits to flush its buffer to a peer
+            # that may never read: abort unless everything was sent.
+            if conn.transport is not None and (not conn.transport.is_closing() or conn.unsent() > 0):
                 conn.transport.abort()
 
     def log_context(self, sid: int) -> dict[str, object]:

@@ -166,14 +166,124 @@ def _raw_ws_client(port: int, rcvbuf: int) -> socket.socket:
     while b"\r\n\r\n" not in resp:
         resp += s.recv(1)
     assert b" 101 " in resp.split(b"\r\n", 1)[0]
-    payload = msgpack.packb([MsgType.HELLO, {"v": 1, "name": "slow", "world": "bench-field"}])
-    mask = os.urandom(4)
-    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    s.sendall(bytes([0x82, 0x80 | len(payload)]) + mask + masked)
+    _send_masked(s, msgpack.packb([MsgType.HELLO, {"v": 1, "name": "slow", "world": "bench-field"}]))
     return s
 
 
-async def test_a_slow_client_never_delays_the_others_and_is_closed(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+def _send_masked(s: socket.socket, payload: bytes) -> None:
+    """One masked binary frame (payloads under 126 bytes), as a browser sends it."""
+    assert len(payload) < 126
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    s.sendall(bytes([0x82, 0x80 | len(payload)]) + mask + masked)
+
+
+def _read_until_closed(s: socket.socket) -> tuple[bytes, bool]:
+    """What the peer can still read, and whether the server ended the connection (EOF or
+    reset) rather than leaving it open for 3 s."""
+    s.settimeout(3)
+    buf, ended = b"", True
+    try:
+        while chunk := s.recv(1 << 20):
+            buf += chunk
+    except ConnectionResetError:
+        pass
+    except TimeoutError:
+        ended = False
+    s.close()
+    return buf, ended
+
+
+async def _drain(c: Any) -> int:
+    """Read what has arrived (applying STATE); returns how many STATE frames came."""
+    states = 0
+    while True:
+        try:
+            msg = await c.ws.receive(timeout=0.001)
+        except TimeoutError:
+            return states
+        if msg.type != aiohttp.WSMsgType.BINARY:
+            raise ConnectionError(f"{msg.type} {c.ws.close_code}")
+        m = msgpack.unpackb(msg.data, strict_map_key=False)
+        if m[0] == MsgType.STATE:
+            c.mirror.apply(m)
+            states += 1
+
+
+async def test_closing_a_slow_client_that_travels_keeps_state_flowing_in_both_its_worlds(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """The reported freeze: a peer that stops reading while it sends TRAVEL between two worlds
+    at 50/s is closed with 4005; everyone else in those instances keeps receiving STATE."""
+    data = tmp_path / "data"
+    data.mkdir()
+    srv = ServerProcess(
+        ANY_PORT,
+        data,
+        REPO / "worlds",
+        extra_args=("--slow-client-bytes", "4096", "--slow-client-seconds", "1.0", "--socket-sndbuf", "4096"),
+    ).start()
+    try:
+        worlds = ("bench-field", "gallery")
+        watchers = {w: await join(http, srv, f"watch-{w[:5]}", w) for w in worlds}
+        movers = {w: await join(http, srv, f"move-{w[:5]}", w) for w in worlds}
+        slow = _raw_ws_client(srv.port, 4096)
+        k = 0
+
+        async def step() -> dict[str, int]:
+            nonlocal k
+            k += 1
+            for m in movers.values():
+                x, y, z = m.spawn_head()
+                await m.pose((x + 0.02 * (k % 20), y, z), ts=k)
+                await _drain(m)
+            return {w: await _drain(c) for w, c in watchers.items()}
+
+        closed = False
+        t_end = time.monotonic() + 20
+        while not closed and time.monotonic() < t_end:
+            try:
+                _send_masked(slow, msgpack.packb([MsgType.TRAVEL, worlds[k % 2], None]))
+            except OSError:  # the server closed it
+                closed = True
+            await step()
+            await asyncio.sleep(0.02)  # 50 TRAVELs a second
+            occupancy = 0
+            for w in worlds:
+                async with http.get(srv.url + f"/api/worlds/{w}") as r:
+                    occupancy += (await r.json())["occupancy"]
+            closed = closed or occupancy == 4
+        assert closed, "the slow peer was never closed"
+        # It never reads, so it cannot see the close frame: the server aborts the socket
+        # rather than keep it (and its kernel buffers) waiting for a flush that never comes.
+        assert _read_until_closed(slow)[1]
+        async with http.get(srv.url + "/metrics") as r:
+            assert 'plaza_ws_closes_total{reason="slow_client"} 1.0' in await r.text()
+        # From then on both instances keep ticking for the people in them...
+        got = {w: 0 for w in worlds}
+        t_end = time.monotonic() + 2.0
+        while time.monotonic() < t_end:
+            for w, n in (await step()).items():
+                got[w] += n
+            await asyncio.sleep(0.05)
+        assert all(n >= 10 for n in got.values()), got  # 20 Hz for 2 s, less a noisy machine's share
+        for w, c in watchers.items():  # ...with the mover's latest pose, not a frozen one
+            assert c.mirror.entities[movers[w].id].ts >= k - 10
+        # ...and newcomers are sent the world's objects.
+        for w in worlds:
+            late = await join(http, srv, f"late-{w[:5]}", w)
+            await late.until(lambda m, late=late: m[0] == MsgType.STATE and len(late.mirror.entities) >= 3, timeout=5)
+            await late.ws.close()
+        for c in (*watchers.values(), *movers.values()):
+            await c.ws.close()
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("resumes_reading", [True, False], ids=["stalls-then-reads", "never-reads"])
+async def test_a_slow_client_never_delays_the_others_and_is_closed(
+    tmp_path: Path, http: aiohttp.ClientSession, resumes_reading: bool
+) -> None:
     data = tmp_path / "data"
     data.mkdir()
     srv = ServerProcess(
@@ -184,6 +294,26 @@ async def test_a_slow_client_never_delays_the_others_and_is_closed(tmp_path: Pat
     ).start()
     try:
         slow = _raw_ws_client(srv.port, 4096)
+        slow.setblocking(False)
+        slow_read = bytearray()
+        reading = False  # the stalled peer reads again once the server has given up on it
+        ended = False
+
+        def pump() -> None:
+            nonlocal ended
+            try:
+                while chunk := slow.recv(1 << 20):
+                    slow_read.extend(chunk)
+                ended = True  # EOF
+            except BlockingIOError:
+                pass
+            except ConnectionResetError:
+                ended = True
+
+        async def occupancy() -> int:
+            async with http.get(srv.url + "/api/worlds/bench-field") as r:
+                return int((await r.json())["occupancy"])
+
         movers = [await join(http, srv, f"m{i}", "bench-field") for i in range(12)]
         observer = movers[0]
         for i, m in enumerate(movers):
@@ -192,15 +322,15 @@ async def test_a_slow_client_never_delays_the_others_and_is_closed(tmp_path: Pat
         for m in movers:
             await m.until(lambda msg: msg[0] == MsgType.TELEPORTED)
         states = 0
-        t_end = time.monotonic() + 5.0
         k = 0
-        while time.monotonic() < t_end:
+
+        async def step() -> None:
+            nonlocal k, states, reading
             k += 1
             for i, m in enumerate(movers):
                 x, _, z, _ = m.welcome["spawn"]
                 await m.pose((x + i * 0.5 + 0.02 * (k % 20), 1.6, z), ts=k)
-            # drain everyone so only the raw socket is slow
-            for m in movers:
+            for m in movers:  # drain everyone so only the raw socket is slow
                 while True:
                     try:
                         msg = await m.ws.receive(timeout=0.001)
@@ -208,40 +338,39 @@ async def test_a_slow_client_never_delays_the_others_and_is_closed(tmp_path: Pat
                         break
                     if m is observer and msg.type == aiohttp.WSMsgType.BINARY and msg.data[1] == MsgType.STATE:
                         states += 1
+            if resumes_reading and not reading:
+                reading = await occupancy() == len(movers)
+            if reading:
+                pump()
+
+        t_end = time.monotonic() + 5.0
+        while time.monotonic() < t_end:
+            await step()
             await asyncio.sleep(0.05)  # the scenario: movers pace their poses like headsets do
         # The observer kept receiving ticks at (nearly) the full 20 Hz for 5 s...
         assert states >= 0.5 * 20 * 5  # (not ~0: a blocked tick loop would starve everyone)
         # ...while the server gave up on the peer that never reads (close code 4005).
         deadline = time.monotonic() + 15
-        occupancy = -1
-        while time.monotonic() < deadline:
-            for m in movers:  # keep the movers drained and moving so updates keep flowing
-                await m.pose((m.welcome["spawn"][0], 1.6, m.welcome["spawn"][2] + 0.01 * (k % 7)), ts=k)
-                while True:
-                    try:
-                        await m.ws.receive(timeout=0.001)
-                    except TimeoutError:
-                        break
-            k += 1
-            async with http.get(srv.url + "/api/worlds/bench-field") as r:
-                occupancy = (await r.json())["occupancy"]
-            if occupancy == len(movers):
-                break
+        while time.monotonic() < deadline and await occupancy() != len(movers):
+            await step()
             await asyncio.sleep(0.1)
-        assert occupancy == len(movers)  # the slow one is gone, the movers remain
+        assert await occupancy() == len(movers)  # the slow one is gone, the movers remain
+        if not resumes_reading:
+            await asyncio.sleep(2.5)  # past the 1 s the server waits for a closing peer to read
+        deadline = time.monotonic() + 12
+        while not ended and time.monotonic() < deadline:
+            pump()
+            await asyncio.sleep(0.05)
+        assert ended  # the server ended the connection instead of holding it (and its buffers) open
+        if resumes_reading:
+            # A peer that reads again (a stalled tab) gets the close frame behind its backlog,
+            # so it learns why: code 4005 SLOW_CLIENT.
+            assert b"\x0f\xa5cannot keep up" in slow_read
+        slow.close()
         # ...and that close did not stop the world's ticks: a newcomer is sent the movers.
         late = await join(http, srv, "late", "bench-field")
         await late.until(lambda m: m[0] == MsgType.STATE and len(late.mirror.entities) >= 3, timeout=5)
         await late.ws.close()
-        slow.settimeout(3)
-        buf = b""
-        try:
-            while chunk := slow.recv(1 << 20):
-                buf += chunk
-        except (TimeoutError, ConnectionResetError):
-            pass
-        assert b"\x0f\xa5cannot keep up" in buf  # close frame, code 4005 SLOW_CLIENT
-        slow.close()
         for m in movers:
             await m.ws.close()
     finally:
