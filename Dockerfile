@@ -19,6 +19,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1
 # The lock pins torch 2.13.0+cpu, which lives on PyTorch's CPU index (PyPI has only CUDA builds).
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# janus: the voice SFU that `plaza serve` starts and supervises (Debian bookworm: 1.1.2).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends janus \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --gid 10001 plaza \
     && useradd --create-home --no-log-init --uid 10001 --gid 10001 plaza \
     && mkdir /data \
@@ -39,6 +44,9 @@ RUN pip install --no-cache-dir --no-deps -e .
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8080
+# Voice media (RTP/ICE over UDP) of the Janus inside; behind Docker's NAT also set
+# PLAZA_VOICE__PUBLIC_IP to the host's LAN address (compose.yaml).
+EXPOSE 20000-20199/udp
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/api/health', timeout=4)"]
-CMD ["plaza", "serve", "--host", "0.0.0.0", "--port", "8080", "--data", "/data"]
+CMD ["plaza", "serve", "--host", "0.0.0.0", "--port", "8080", "--data", "/data", "--voice-rtp-ports", "20000-20199"]

@@ -1,6 +1,10 @@
-"""Benchmark text-to-3D: the flow model vs the retrieval baseline on held-out test shapes.
+"""Benchmark text-to-3D. Default: the part generator on authors' prompts (genmodels/benchauthors.py):
 
-    python bench/genmodels.py [--checkpoint genmodels/checkpoints/cpu.pt] [--per-category 6]
+    python bench/genmodels.py [--out-dir docs/img] [--sheets]      # what `plaza serve` runs by default
+
+``--suite flow``: the SDF flow model vs the retrieval baseline on held-out test shapes:
+
+    python bench/genmodels.py --suite flow [--checkpoint genmodels/checkpoints/cpu.pt] [--per-category 6]
                               [--split test|val|band-val] [--prompts height|plain]
 
 Prints one JSON document.  Prompts are captions of held-out test shapes (heights in the
@@ -157,6 +161,25 @@ def prompt_for(shape: shapes.Shape, style: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``--suite authors`` (default): the part generator `plaza serve` runs, on authors' prompts
+    (bench/genmodels_authors.py); ``--suite flow``: the SDF flow model vs its retrieval floor."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    suite = "authors"
+    if "--suite" in argv:
+        i = argv.index("--suite")
+        suite = argv[i + 1] if i + 1 < len(argv) else ""
+        del argv[i : i + 2]
+    if suite == "authors":
+        from genmodels.benchauthors import main as authors_main
+
+        return authors_main(argv)
+    if suite != "flow":
+        print(f"error: --suite must be 'authors' or 'flow', not {suite!r}", file=sys.stderr)
+        return 2
+    return flow_main(argv)
+
+
+def flow_main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     ap.add_argument("--per-category", type=int, default=6, help="held-out prompts per category")

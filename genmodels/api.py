@@ -32,7 +32,7 @@ from genmodels import asset as asset_mod
 from genmodels import shapes
 from genmodels.heights import clamp_height, parse_height
 from genmodels.model import LatentMLP
-from genmodels.prompts import check_prompt
+from genmodels.prompts import check_prompt, check_seed, derive_seed, flow_notes
 from genmodels.text import get_encoder
 from genmodels.train import (
     CHECKPOINT_DIR,
@@ -213,6 +213,8 @@ class Generator:
     def generate(self, prompt: str, seed: int = 0, progress: Progress | None = None) -> Asset:
         t0 = time.perf_counter()
         clean, notes = check_prompt(prompt)
+        notes = notes + flow_notes(clean)
+        seed = check_seed(seed)
         key = asset_mod.cache_key(clean, seed, self.version)
         path = self.cache_dir / f"{key}.glb"
         meta_path = path.with_suffix(".json")
@@ -227,7 +229,7 @@ class Generator:
         for attempt in range(self.retries + 1):
             # a draw can come out empty or not closed; retry with a derived seed (still deterministic
             # per request) and keep the first closed mesh, else the first mesh at all
-            s = seed if attempt == 0 else seed * 7919 + attempt
+            s = derive_seed(seed, attempt)
             g = self.sample_grids([clean], [s], progress)[0]
             try:
                 r = asset_mod.grid_to_glb(g, clean, self.max_triangles)

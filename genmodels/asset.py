@@ -32,10 +32,12 @@ from scipy import ndimage
 from skimage import measure
 
 from genmodels import shapes
+from genmodels.heights import parse_size, size_scale
 
 # bump when mesh/colour processing changes so old cache entries stop matching
-PIPELINE_VERSION = "3"  # 2: separable resample, closed-mesh retry; 3: long thin components kept (and
-# the sampler now batches its conditioning, which changes floats in the last bits)
+PIPELINE_VERSION = "4"  # 2: separable resample, closed-mesh retry; 3: long thin components kept (and
+# the sampler now batches its conditioning, which changes floats in the last bits); 4: base at y = 0,
+# stated sizes honoured by scaling
 DEFAULT_TRIANGLES = 4000
 
 NOUN_TO_CATEGORY: dict[str, str] = {
@@ -216,12 +218,25 @@ def grid_to_glb(grid: np.ndarray, prompt: str, max_triangles: int = DEFAULT_TRIA
         if out.is_watertight or not closed:
             break
     mesh = out
+    notes += stand_and_size(mesh, prompt)
     category = detect_category(prompt)
     app = appearance_from_prompt(prompt, category)
     notes += app.notes
     colour_mesh(mesh, app)
     glb = export_glb(mesh, app)
     return MeshResult(mesh, glb, len(mesh.faces), bool(mesh.is_watertight), notes)
+
+
+def stand_and_size(mesh: trimesh.Trimesh, prompt: str) -> list[str]:
+    """Base at y = 0, centred on x/z (worlds place an asset's origin on the surface it stands on),
+    and a stated size (cm, m, ft, in) made true by a uniform scale about that base point."""
+    lo, hi = mesh.bounds
+    mesh.apply_translation([-(lo[0] + hi[0]) / 2, -lo[1], -(lo[2] + hi[2]) / 2])
+    size = parse_size(prompt)
+    if size is None:
+        return []
+    mesh.apply_scale(size_scale(tuple(mesh.extents), size))
+    return []
 
 
 def colour_mesh(mesh: trimesh.Trimesh, app: Appearance) -> None:

@@ -13,6 +13,7 @@ numpy only: imported by the corpus, the prompt checks and the text conditioning.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,3 +65,48 @@ def height_features(texts: list[str]) -> np.ndarray:
         x = (clamp_height(h) - _CENTRE) / _SPAN
         out[i] = np.concatenate([[1.0, x], np.sin(_FREQS * x), np.cos(_FREQS * x)])
     return out
+
+
+# ----- stated sizes, for scaling the finished asset ------------------------------------------
+# The flow model can only draw 0.2-1.8 m, but any asset can be scaled after meshing: a stated
+# size from SIZE_MIN to SIZE_MAX is honoured exactly by a uniform scale of the final mesh.
+SIZE_MIN = 0.1
+SIZE_MAX = 5.0
+_SIZE_UNITS = {"cm": 0.01, "centimetre": 0.01, "centimeter": 0.01, "ft": 0.3048, "feet": 0.3048,
+               "foot": 0.3048, "inch": 0.0254, "in": 0.0254, "m": 1.0, "metre": 1.0, "meter": 1.0}  # fmt: skip
+_SIZE_RE = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*-?\s*"
+    r"(centimet(?:re|er)s?|cm|met(?:re|er)s?|m|ft|feet|foot|inch(?:es)?|in(?=\s*-?\s*(?:tall|high|long|wide|across)))"
+    r"(?![a-z])(?:\s*-?\s*(tall|high|long|wide|across|deep|in diameter))?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class StatedSize:
+    metres: float  # as written, not clamped
+    axis: str  # "height" (tall/high), "length" (long/wide/across/deep: the largest horizontal extent), "any"
+
+    @property
+    def clamped(self) -> float:
+        return float(min(max(self.metres, SIZE_MIN), SIZE_MAX))
+
+
+def parse_size(text: str) -> StatedSize | None:
+    """First "<number> <unit> [tall|long|...]" in the text (cm, m, ft, in); None when none is stated."""
+    m = _SIZE_RE.search(text)
+    if m is None:
+        return None
+    unit = m.group(2).lower()
+    unit = {"inches": "inch", "feet": "feet"}.get(unit, unit.rstrip("s") if unit.startswith(("cent", "met")) else unit)
+    scale = _SIZE_UNITS.get(unit, 1.0)
+    word = (m.group(3) or "").lower()
+    axis = "height" if word in ("tall", "high") else "length" if word else "any"
+    return StatedSize(float(m.group(1)) * scale, axis)
+
+
+def size_scale(extents: tuple[float, float, float], size: StatedSize) -> float:
+    """Uniform factor that gives a mesh with these (x, y, z) extents the stated (clamped) size."""
+    x, y, z = (max(float(e), 1e-9) for e in extents)
+    current = y if size.axis == "height" else max(x, z) if size.axis == "length" else max(x, y, z)
+    return size.clamped / current

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from genmodels.prompts import PromptError, check_prompt
+from genmodels.prompts import PromptError, check_prompt, check_seed
 
 GenerateFn = Callable[[str, int, Callable[[float], None]], Any]
 
@@ -130,6 +130,7 @@ class JobQueue:
     # -------------------------------------------------------------- public
     def submit(self, prompt: str, seed: int = 0, user: str = "anonymous") -> str:
         clean, notes = check_prompt(prompt)  # PromptError surfaces immediately, never queued
+        seed = check_seed(seed)
         now = self._clock()
         with self._lock:
             self._prune(now)

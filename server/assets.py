@@ -82,14 +82,13 @@ class AssetService:
                 log.warning("asset generation is off: %s", self._error)
                 raise RuntimeError(self._error)
             try:
-                from genmodels.api import Generator
                 from genmodels.jobs import JobQueue
 
-                gen = Generator(cache_dir=self.cache_dir)
+                gen = _generator(self.cache_dir)
             except ImportError as e:
                 self._error = f"{GEN_EXTRA_HINT} ({e})"
                 raise RuntimeError(self._error) from None
-            except (FileNotFoundError, OSError) as e:
+            except (FileNotFoundError, OSError, ValueError) as e:
                 self._error = f"asset generation is unavailable on this server: {e}"
                 raise RuntimeError(self._error) from None
             self._queue = JobQueue(
@@ -122,6 +121,11 @@ class AssetService:
             out["url"] = asset_url(job.result.key)
             out["triangles"] = job.result.triangles
             out["seconds"] = round(job.result.seconds, 3)
+            # what the model understood: the category made and, when it is not what was asked,
+            # the honest line ("I can't make “a dragon” yet; closest: a stylised lizard figure")
+            for name in ("category", "known", "message"):
+                if hasattr(job.result, name):
+                    out[name] = getattr(job.result, name)
         return out
 
     def finished(self) -> list[tuple[Pending, dict[str, object]]]:
@@ -151,6 +155,22 @@ class AssetService:
             self._queue.shutdown()
 
 
+def _generator(cache_dir: Path) -> Any:
+    """The server's generator: the part-based model by default; PLAZA_GEN_MODEL=flow for the SDF flow.
+    PLAZA_GEN_UNKNOWN=refuse makes nothing for prompts it does not know (default: the closest, said so)."""
+    import os
+
+    if os.environ.get("PLAZA_GEN_MODEL", "parts") == "flow":
+        from genmodels.api import Generator
+
+        return Generator(cache_dir=cache_dir)
+    from genmodels.partgen import PartGenerator
+
+    gen = PartGenerator(cache_dir=cache_dir)
+    gen.warm()  # MiniLM loads here, on the first submit's worker thread, not inside a timed job
+    return gen
+
+
 def placeholders(world_info: dict[str, Any]) -> list[tuple[str, str, tuple[float, float, float]]]:
     """(object id, prompt, position) of every ``generate`` object still pending in a world."""
     out = []
@@ -165,3 +185,24 @@ def fill_placeholder(world_info: dict[str, Any], object_id: str, url: str | None
     for o in world_info.get("objects", []):
         if o.get("id") == object_id and isinstance(o.get("generate"), dict):
             o["generate"] = {**o["generate"], "status": "ready" if url else "failed", "url": url, "error": error}
+
+
+def surface_below(world_info: dict[str, Any], anchor: tuple[float, float, float], floor: float) -> float:
+    """Height of the surface a generated object dropped at ``anchor`` stands on.
+
+    Generated assets have their base at local y = 0, so the spawn point must be ON a surface:
+    the highest top of a solid shape (or generated stand-in) box under the anchor that is not
+    above it, else the world's floor. Boxes are taken axis-aligned (rotation ignored): a tilted
+    shape is rarely what someone asks to put an object on.
+    """
+    x, y, z = anchor
+    best = floor
+    for o in world_info.get("objects", []):
+        if o.get("kind") not in ("shape", "generate") or o.get("collider") == "none":
+            continue
+        (px, py, pz), (sx, sy, sz), (kx, ky, kz) = o["position"], o["size"], o["scale"]
+        hx, hy, hz = abs(sx * kx) / 2, abs(sy * ky) / 2, abs(sz * kz) / 2
+        top = py + hy
+        if abs(x - px) <= hx and abs(z - pz) <= hz and best < top <= y + 1e-6:
+            best = top
+    return float(best)

@@ -4,7 +4,9 @@ Scenario (the same one the Colyseus comparison used): heads walk circles of rand
 across the world at ~1.4 m/s with bobbing hands, every field changing every update, at the
 world's input rate. Most bots read every byte without decoding; a few *observers* decode
 everything and measure end-to-end latency from the sender's timestamp (``time.monotonic_ns``
-— one clock for every process on the machine) to the moment the update is decoded.
+— one clock for every process on the machine) to the moment the update is decoded; only other
+bots' poses are measured (a browser in the world stamps its own clock, ``performance.now``).
+Each bot walks inside the world's ``bounds`` from WELCOME, so any world works (``--world lobby``).
 Bots are spread over processes so the Python bots are less often the bottleneck; their CPU is
 reported so a reader can see when they were.
 """
@@ -29,6 +31,32 @@ from server.mirror import StateMirror
 from server.protocol import AvatarField, MsgType
 
 WALK_SPEED = 1.4
+EDGE_MARGIN_M = 1.0  # a circle keeps its head and hands this far inside the world's bounds
+MAX_PLAUSIBLE_LATENCY_MS = 60_000  # beyond this a sample cannot be one clock's difference
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A bot's circle: centre, radius, and the floor it walks on."""
+
+    cx: float
+    cz: float
+    radius: float
+    floor_y: float
+
+
+def fit_walk(u: tuple[float, float, float], bounds: list[list[float]], floor_y: float, half_size: float) -> Walk:
+    """Map three uniform [0, 1) draws to a circle inside ``bounds`` (WELCOME's
+    ``[[minx, miny, minz], [maxx, maxy, maxz]]``), at most ``half_size`` from the origin."""
+    lo_x, lo_z = max(bounds[0][0], -half_size), max(bounds[0][2], -half_size)
+    hi_x, hi_z = min(bounds[1][0], half_size), min(bounds[1][2], half_size)
+    room = min(hi_x - lo_x, hi_z - lo_z) / 2 - EDGE_MARGIN_M  # hands reach 0.3 m past the head
+    r_max = max(0.5, min(20.0, room - 0.5))
+    radius = min(r_max, 3.0 + u[0] * 17.0) if r_max > 3.0 else r_max
+    m = radius + EDGE_MARGIN_M
+    cx = lo_x + m + u[1] * max(0.0, hi_x - lo_x - 2 * m)
+    cz = lo_z + m + u[2] * max(0.0, hi_z - lo_z - 2 * m)
+    return Walk(cx, cz, radius, floor_y)
 
 
 def now_ms() -> int:
@@ -63,6 +91,7 @@ class BotStats:
     connected: bool = False
     errors: int = 0
     failure: str = ""
+    implausible: int = 0  # latency samples dropped as not one clock's difference
 
 
 @dataclass(frozen=True)
@@ -76,15 +105,13 @@ class Plan:
     seconds: float
     seed: int
     half_size: float
+    total: int  # bots in the whole run (names bot0..bot{total-1})
 
 
 async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: float) -> None:
     rnd = random.Random(plan.seed * 100_003 + index)
-    radius = rnd.uniform(3.0, 20.0)
-    lim = plan.half_size - radius - 1.0
-    cx, cz = rnd.uniform(-lim, lim), rnd.uniform(-lim, lim)
+    draws = (rnd.random(), rnd.random(), rnd.random())
     phase = rnd.uniform(0, 2 * math.pi)
-    omega = WALK_SPEED / radius
     measure_from = t0 + plan.warmup_s
     stop_at = measure_from + plan.seconds
     mirror = StateMirror() if observer else None
@@ -105,11 +132,15 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
                 stats.failure = f"first message type {welcome[0]}"
                 return
             rate = welcome[1]["input_rate"]
+            bots = {f"bot{i}" for i in range(plan.total)}  # whose ts is our clock
+            walk = fit_walk(draws, welcome[1]["bounds"], float(welcome[1]["spawn"][1]), plan.half_size)
+            cx, cz, radius, floor = walk.cx, walk.cz, walk.radius, walk.floor_y
+            omega = WALK_SPEED / radius
             # Walk from where the teleport lands, however late this bot got connected.
             late = time.monotonic() - t0
             phase -= omega * late
             angle = phase + omega * late
-            start = (cx + radius * math.cos(angle), 0.0, cz + radius * math.sin(angle))
+            start = (cx + radius * math.cos(angle), floor, cz + radius * math.sin(angle))
             await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, list(start)]))
             stats.connected = True
 
@@ -133,7 +164,13 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
                         touched = mirror.apply_update(u)
                         if measure and touched & AvatarField.TS:
                             ent = mirror.entities[u[0]]
-                            stats.latencies_ms.append((rx - ent.ts) % (1 << 32))
+                            if ent.info.get("name") not in bots:
+                                continue  # a person's browser: another clock
+                            lat = (rx - ent.ts) % (1 << 32)
+                            if lat <= MAX_PLAUSIBLE_LATENCY_MS:
+                                stats.latencies_ms.append(lat)
+                            else:
+                                stats.implausible += 1
                     for eid in m[5]:
                         mirror.entities.pop(eid, None)
 
@@ -159,10 +196,10 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
                 lean = 0.02 * math.sin(el * 2.0)
                 if resync[0] > resync[1] + 1:  # a correction (the first one answers our teleport)
                     resync[1] = resync[0] - 1
-                    await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, [x, 0.0, z]]))
-                head = [x, 1.6 + 0.01 * math.sin(el * 3), z, lean, qy, 0.0, qw]
-                left = [x - 0.3 * math.cos(yaw), 1.2 + bob, z + 0.3 * math.sin(yaw), 0.1, qy, lean, qw]
-                right = [x + 0.3 * math.cos(yaw), 1.2 - bob, z - 0.3 * math.sin(yaw), -0.1, qy, lean, qw]
+                    await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, [x, floor, z]]))
+                head = [x, floor + 1.6 + 0.01 * math.sin(el * 3), z, lean, qy, 0.0, qw]
+                left = [x - 0.3 * math.cos(yaw), floor + 1.2 + bob, z + 0.3 * math.sin(yaw), 0.1, qy, lean, qw]
+                right = [x + 0.3 * math.cos(yaw), floor + 1.2 - bob, z - 0.3 * math.sin(yaw), -0.1, qy, lean, qw]
                 await ws.send_bytes(msgpack.packb([MsgType.POSE, now_ms() % (1 << 32), head, left, right]))
             stats.disconnected = ws.closed
             if ws.closed:
@@ -193,6 +230,7 @@ async def run_group(plan: Plan) -> dict[str, object]:
         "connected_at_end": sum(1 for s in stats if s.connected and not s.disconnected),
         "never_connected": sum(1 for s in stats if not s.connected),
         "errors": sum(s.errors for s in stats),
+        "implausible": sum(s.implausible for s in stats),
         "failures": sorted({s.failure for s in stats if s.failure}),
         "cpu_s": cpu1 - cpu_measure0,
         "cpu_total_s": cpu1 - cpu0,
@@ -231,7 +269,7 @@ def run_bots(
     workers = []
     first = 0
     for i in range(procs):
-        plan = Plan(url, world, per[i], first, obs_per[i], warmup_s, seconds, seed, half_size)
+        plan = Plan(url, world, per[i], first, obs_per[i], warmup_s, seconds, seed, half_size, n)
         first += per[i]
         w = ctx.Process(target=_worker, args=(plan, q), daemon=True)
         w.start()
@@ -265,6 +303,7 @@ def run_bots(
         "bot_procs": procs,
         "observers": observers,
         "errors": sum(int(r["errors"]) for r in results),
+        "implausible_latencies": sum(int(r["implausible"]) for r in results),
         "failures": sorted({f for r in results for f in r["failures"]}),
     }
     if server_pid and srv_a is not None and srv_b is not None and srv0 is not None:

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from server.interest import InterestSettings
 from server.protocol import SLOW_CLIENT_BUFFER_BYTES, SLOW_CLIENT_CLOSE_S
+from server.voice.settings import VoiceSettings
 
 if TYPE_CHECKING:
     from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
@@ -55,7 +56,7 @@ class ServerConfig:
     web_dir: Path = _FILES / "web_client"
     sdk_dir: Path = _FILES / "sdk" / "js" / "src"
     interest: InterestSettings = field(default_factory=InterestSettings)
-    flush_every_s: float = 1.0
+    flush_every_s: float = 0.5  # write-behind period: a crash loses at most about this (bench/kill9.py)
     slow_client_bytes: int = SLOW_CLIENT_BUFFER_BYTES
     slow_client_close_s: float = SLOW_CLIENT_CLOSE_S
     # A small kernel send buffer keeps a backlog visible to us (where newest-state-wins and
@@ -75,6 +76,17 @@ class ServerConfig:
     allowed_origins: tuple[str, ...] = ()
     max_connections_per_ip: int = 16  # concurrent WebSockets from one address
     header_timeout_s: float = 10.0  # a request's headers must arrive within this
+    # "auto": uvloop where it is installed (a core dependency off Windows), else asyncio's own
+    # loop. uvloop's socket reads and writes cost less CPU per message (bench/sync.py).
+    event_loop: str = "auto"
+    # ----- scaling (docs/scaling.md) ------------------------------------------------------
+    # Empty: the embedded SQLite file in data_dir. A postgresql:// URL: the stores a cluster shares.
+    database: str = ""
+    # Empty: presence, pub/sub and rate limits in this process. A redis:// URL: across workers and nodes.
+    redis: str = ""
+    workers: int = 1  # worker processes behind the one public port (plaza serve --workers)
+    # ----- voice (server/voice/; the [voice] table) ----------------------------------------
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
 
 # What a loaded value must also satisfy, beyond its type (pydantic Field constraints), keyed by
@@ -88,13 +100,26 @@ _LIMITS: dict[str, dict[str, Any]] = {
     "retention_days": {"gt": 0},
     "max_connections_per_ip": {"ge": 1},
     "header_timeout_s": {"gt": 0},
+    "database": {"pattern": r"^(|postgres(ql)?://.*)$"},
+    "redis": {"pattern": r"^(|rediss?://.*|unix://.*)$"},
+    "workers": {"ge": 1, "le": 64},
     "interest.near_radius_m": {"gt": 0},
     "interest.far_radius_m": {"gt": 0},
     "interest.near_budget": {"ge": 0},
     "interest.far_budget": {"ge": 0},
     "interest.far_every": {"ge": 1},
+    "voice.http_port": {"ge": 0, "le": 65535},
+    "voice.rtp_ports": {"pattern": r"^[0-9]{1,5}-[0-9]{1,5}$"},
+    "voice.k": {"ge": 0, "le": 64},
+    "voice.radius_m": {"gt": 0},
+    "voice.flat_cap": {"ge": 0, "le": 128},
+    "voice.credential_ttl_s": {"gt": 0},
+    "voice.update_hz": {"gt": 0, "le": 20},
 }
-_CHOICES: dict[str, tuple[str, ...]] = {"recommender_encoder": ("minilm", "hashing")}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "recommender_encoder": ("minilm", "hashing"),
+    "event_loop": ("auto", "uvloop", "asyncio"),
+}
 
 
 # ----- where a value came from ---------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.commands.core import CommandContext
 from server.messages import SpawnedRow
 from server.protocol import CloseCode
 from server.session import VisitRecord
@@ -74,7 +75,28 @@ class Generate:
     position: tuple[float, float, float]
 
 
-Effect = Send | Broadcast | Close | PersistSpawned | PersistRemoved | PersistVisit | Generate
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A natural-language command ("@plaza take me to the gallery"): understood off the event
+    loop (server.commands), then answered or applied through ``Hub.act``."""
+
+    sid: int
+    user: str
+    instance: str  # key of the asker's instance when asked
+    text: str  # the request, wake prefix removed
+    context: CommandContext
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """Something the other workers must act on too (a kick, a ban, a lock): the cluster link
+    publishes it on ``channel`` (server/cluster/link.py); with one worker nobody hears it."""
+
+    channel: str
+    message: dict[str, object]
+
+
+Effect = Send | Broadcast | Close | PersistSpawned | PersistRemoved | PersistVisit | Generate | Ask | Relay
 
 
 class Outbox:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from server.codec import packb
+from server.effects import Outbox, Relay
 from server.errors import CloseConnection, ProtocolError
 from server.hosting import Hosting, HostingError, Principal, Refused, Role
 from server.hosting.errors import ChatRateLimited, InvalidUserKey, RateLimited
@@ -38,6 +39,7 @@ class HubPort(Protocol):
 
     sessions: dict[int, Session]
     instances: dict[str, list[WorldInstance]]
+    outbox: Outbox
 
     def emit(self, sid: int, data: bytes) -> None: ...
     def error(self, sid: int, code: ErrorCode, text: str, ref: int = 0) -> None: ...
@@ -182,6 +184,7 @@ class HostLink:
             (mod.lock if msg.action == "lock" else mod.unlock)(world, actor, now, msg.reason)
             for other in self._world_sessions(world):
                 self._notice(other.sid, NoticeKind.MODERATION, f"{world} is {msg.action}ed")
+            self._relay(world, msg.action)
             return
         if msg.action == "remove_object":
             oid = next((o for o, e in inst.object_ids.items() if e == msg.target), None)
@@ -191,6 +194,7 @@ class HostLink:
                 )
             mod.remove_object(world, actor, oid, now, msg.reason)
             self.hub.remove_object(world, oid)
+            self._relay(world, "remove_object", object_id=oid)
             return
         if msg.target == 0 and msg.user:  # someone not here: lift a kick or a ban
             if msg.action not in ("allow", "unban"):
@@ -203,6 +207,7 @@ class HostLink:
                 mod.unban(world, actor, tp, now, msg.reason)
             else:
                 raise ProtocolError(ErrorCode.BAD_FIELD, f"{msg.action} needs a target entity here", MsgType.MODERATE)
+            self._relay(world, msg.action, msg.user)
             self._notice(s.sid, NoticeKind.MODERATION, f"{msg.action}: {msg.user}")
             return
         target = self._target(inst, msg.target, MsgType.MODERATE)
@@ -225,16 +230,42 @@ class HostLink:
                 mod.unban(world, actor, tp, now, msg.reason)
             case "mute":
                 mod.mute(world, actor, tp, now, dur, msg.reason)
-                self._notice(target.sid, NoticeKind.MODERATION, "a moderator muted your chat here")
+                self._notice(target.sid, NoticeKind.MODERATION, "a moderator muted you here (chat and voice)")
             case "unmute":
                 mod.unmute(world, actor, tp, now)
-                self._notice(target.sid, NoticeKind.MODERATION, "you can chat again")
+                self._notice(target.sid, NoticeKind.MODERATION, "you can chat and talk again")
+        if msg.action not in ("kick", "ban"):  # those relayed by _expel, with the close to apply
+            self._relay(world, msg.action, tp.key)
         self._notice(s.sid, NoticeKind.MODERATION, f"{msg.action}: {target.name}")
 
     def _expel(self, world: str, who: Principal, code: CloseCode, reason: str) -> None:
         for other in self._world_sessions(world):
             if other.principal is not None and other.principal.key == who.key:
                 self.hub.close(other.sid, code, reason)
+        self._relay(world, "expel", who.key, code=int(code), reason=reason)
+
+    # ----- other workers (server/cluster/link.py) ------------------------------------------
+    def _relay(self, world: str, action: str, user: str = "", **extra: object) -> None:
+        """Tell the other workers: they re-read moderation state and apply what is theirs."""
+        self.hub.outbox.push(Relay("moderation", {"action": action, "world": world, "user": user, **extra}))
+
+    def apply_relay(self, msg: dict[str, object]) -> None:
+        """A moderation action taken on another worker: the same effect on the people here."""
+        self.hosting.moderation.reload()  # bans, mutes, kicks and locks as that worker stored them
+        world, user, action = msg.get("world"), msg.get("user"), msg.get("action")
+        if not isinstance(world, str) or world not in self.hub.instances:
+            return
+        code = msg.get("code")
+        if action == "expel" and isinstance(user, str) and code in (CloseCode.KICKED, CloseCode.REFUSED):
+            reason = str(msg.get("reason", ""))[:120]
+            for other in self._world_sessions(world):
+                if other.principal is not None and other.principal.key == user:
+                    self.hub.close(other.sid, CloseCode(int(str(code))), reason)
+        elif action in ("lock", "unlock"):
+            for other in self._world_sessions(world):
+                self._notice(other.sid, NoticeKind.MODERATION, f"{world} is {action}ed")
+        elif action == "remove_object" and isinstance(oid := msg.get("object_id"), str):
+            self.hub.remove_object(world, oid)
 
     def _host(self, s: Session, msg: Host, now_ms: int) -> None:
         ev, now, actor = self.hosting.events, self.wall(now_ms), s.principal

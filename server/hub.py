@@ -11,9 +11,13 @@ import logging
 import math
 import secrets
 from collections.abc import Callable
+from typing import Protocol
 
+from server.chatguard.screen import ChatGuard
 from server.codec import packb
-from server.effects import Broadcast, Close, Generate, Outbox, PersistRemoved, PersistSpawned, PersistVisit, Send
+from server.commands.context import context_for
+from server.commands.core import strip_wake
+from server.effects import Ask, Broadcast, Close, Generate, Outbox, PersistRemoved, PersistSpawned, PersistVisit, Send
 from server.errors import CloseConnection, ProtocolError, show
 from server.hosting import Hosting
 from server.hosting.permissions import allowed
@@ -31,6 +35,7 @@ from server.messages import (
     Ping,
     Pose7,
     PoseInput,
+    React,
     Release,
     Report,
     Rsvp,
@@ -41,6 +46,7 @@ from server.messages import (
     peek_type,
     type_of,
 )
+from server.npc.runtime import NpcRegistry
 from server.protocol import (
     EXPENSIVE_BURST,
     EXPENSIVE_PER_S,
@@ -61,6 +67,7 @@ from server.protocol import (
     welcome_limits,
 )
 from server.session import Session, VisitRecord
+from server.voice.messages import VOICE_TYPES, VoiceJoin, VoiceMessage, VoiceUpdate, decode_voice
 from server.world import ObjectSpec, WorldInstance, WorldSpec
 
 log = logging.getLogger("plaza.hub")
@@ -78,6 +85,14 @@ _NOT_COUNTED = frozenset({ErrorCode.OUT_OF_BOUNDS, ErrorCode.TOO_FAST, ErrorCode
 def generated_object(oid: str, position: tuple[float, float, float]) -> ObjectSpec:
     """What an object made at run time is, when made and when restored: grabbable, default look."""
     return ObjectSpec(oid, position, grabbable=True)
+
+
+class VoicePort(Protocol):
+    """What the hub needs of voice (server.voice.core.VoiceCore)."""
+
+    @property
+    def available(self) -> bool: ...
+    def handle(self, s: Session, msg: VoiceMessage, now_ms: int) -> None: ...
 
 
 _PALETTE = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6")
@@ -108,7 +123,13 @@ class Hub:
         self.stage: dict[str, frozenset[str]] = {}  # world -> spotlit user keys and object ids
         self.tick_failures: dict[str, int] = {}  # instance key -> ticks that raised (health, metrics)
         self.rate_limited = 0  # messages dropped by the rate limit (metrics)
+        # Worker k of a cluster numbers its instances from k * 1000 + 1: keys and saved object
+        # state stay distinct across workers (server/cluster/link.py, docs/scaling.md).
+        self.index_base = 0
         self.link = HostLink(self, hosting, wall or (lambda ms: ms / 1000.0)) if hosting is not None else None
+        self.npcs = NpcRegistry(self.emit)  # guide NPCs of worlds with [[npcs]] (server/npc)
+        self.chatguard = ChatGuard()  # toxicity flags to moderators, held lines (server/chatguard)
+        self.voice: VoicePort | None = None  # set once the media server is known (server/web/voice.py)
 
     # ----- output ---------------------------------------------------------------------
     def emit(self, sid: int, data: bytes) -> None:
@@ -161,6 +182,7 @@ class Hub:
         # Overflow instances close when empty; the first one keeps its state warm.
         if inst.population == 0 and inst.index > 1 and inst in group:
             group.remove(inst)
+            self.npcs.detach(inst.key)
 
     def _rate_ok(self, s: Session, now_ms: int, data: bytes) -> bool:
         """The message token bucket. Dropping is the answer to a burst; only a flood that goes
@@ -214,7 +236,7 @@ class Hub:
         if not self._rate_ok(s, now_ms, data):
             return
         try:
-            msg = decode(data)
+            msg = decode_voice(data) if peek_type(data) in VOICE_TYPES else decode(data)
             self._dispatch(s, msg, now_ms)
             s.errors_in_a_row = 0
             return
@@ -234,11 +256,19 @@ class Hub:
         if s.errors_in_a_row >= MAX_ERRORS_IN_A_ROW:
             raise CloseConnection(CloseCode.PROTOCOL_ERROR, "too many invalid messages")
 
-    def _dispatch(self, s: Session, msg: ClientMessage, now_ms: int) -> None:
+    def _dispatch(self, s: Session, msg: ClientMessage | VoiceMessage, now_ms: int) -> None:
         if isinstance(msg, Hello):
             if s.instance is not None:
                 raise ProtocolError(ErrorCode.ALREADY_JOINED, "already joined; use TRAVEL", MsgType.HELLO)
             self._hello(s, msg, now_ms)
+            return
+        if isinstance(msg, VoiceUpdate | VoiceJoin):
+            t = MsgType.VOICE_JOIN if isinstance(msg, VoiceJoin) else MsgType.VOICE
+            if s.instance is None:
+                raise ProtocolError(ErrorCode.NOT_JOINED, "send HELLO first", int(t))
+            if self.voice is None:
+                raise ProtocolError(ErrorCode.VOICE_UNAVAILABLE, "voice is not enabled on this server", int(t))
+            self.voice.handle(s, msg, now_ms)
             return
         inst = s.instance
         if inst is None:
@@ -258,8 +288,12 @@ class Hub:
                 inst.release(s.sid, msg.entity, msg.pose, msg.velocity, now_ms)
             case Chat() if msg.text.startswith(GENERATE_COMMAND):
                 self._generate_command(s, inst, msg.text[len(GENERATE_COMMAND) :].strip())
+            case Chat() if (ask := strip_wake(msg.text, self._guide_names(inst))) is not None:
+                self._ask(s, inst, msg, ask, now_ms)
             case Chat():
                 text = self.link.chat_text(s, inst.spec.id, msg.text, now_ms) if self.link else msg.text
+                if self.chatguard.screen(self, s, inst, msg.text, now_ms):
+                    return  # held for review: moderators have it
                 inst.chat(s.sid, text, now_ms)
                 s.chat_count += 1
             case Moderate() | Report() | Host() | Rsvp():
@@ -268,6 +302,8 @@ class Hub:
                 self.link.handle(s, msg, now_ms)
             case Teleport():
                 inst.teleport(s.sid, msg.target)
+            case React():
+                inst.react(s.sid, msg.reaction, now_ms)
             case Travel():
                 if msg.world not in self.worlds:
                     raise ProtocolError(ErrorCode.UNKNOWN_WORLD, f"no world {show(msg.world)}", MsgType.TRAVEL)
@@ -314,7 +350,7 @@ class Hub:
             return group[pick]
         # Full everywhere (and below max_instances): open a new instance.
         used = {i.index for i in group}
-        index = next(i for i in range(1, len(group) + 2) if i not in used)
+        index = next(i for i in range(self.index_base + 1, self.index_base + len(group) + 2) if i not in used)
         spec = self.worlds[world]
         saved = self._load_objects(world, index)
         inst = WorldInstance(spec, index, self.emit, saved, self.interest)
@@ -325,6 +361,7 @@ class Hub:
         for oid in removed:
             if oid in inst.object_ids:
                 inst.remove_object(inst.object_ids[oid])
+        self.npcs.attach(inst)
         group.append(inst)
         group.sort(key=lambda i: i.index)
         return inst
@@ -353,12 +390,39 @@ class Hub:
             "world_info": spec.description,
             "limits": welcome_limits(),
             "quant": {"pos_unit_m": POS_UNIT_M, "rot_scale": ROT_SCALE},
+            "voice": {"available": self.voice is not None and self.voice.available},
         }
         if self.link is not None:
             welcome.update(self.link.welcome_extras(s, world, now_ms))
             if s.issued_token:
                 welcome["token"], s.issued_token = s.issued_token, None
         self.emit(s.sid, packb([MsgType.WELCOME, welcome]))
+        self.npcs.joined(inst, s.sid, s.name, now_ms)
+
+    # ----- natural-language commands (server/commands, docs/commands.md) ---------------------
+    def _guide_names(self, inst: WorldInstance) -> tuple[str, ...]:
+        mgr = self.npcs.get(inst.key)
+        return tuple(mgr.names()) if mgr is not None else ()
+
+    def _ask(self, s: Session, inst: WorldInstance, msg: Chat, text: str, now_ms: int) -> None:
+        """A chat line addressed to Plaza: never broadcast; understood off the event loop."""
+        if not text:
+            raise ProtocolError(ErrorCode.BAD_FIELD, "say what you want after @plaza, e.g. @plaza help", MsgType.CHAT)
+        self._expensive_ok(s, msg, now_ms)  # a sentence embedding costs far more than its bytes
+        self.outbox.push(Ask(s.sid, s.user_id, inst.key, text, context_for(self, s, inst, now_ms)))
+
+    def act(self, sid: int, msg: ClientMessage, now_ms: int) -> ProtocolError | None:
+        """Apply ``msg`` for session ``sid`` exactly as if it had sent it (a command's action);
+        returns the refusal, already sent to it as an ERROR, or None."""
+        s = self.sessions.get(sid)
+        if s is None:
+            return None
+        try:
+            self._dispatch(s, msg, now_ms)
+        except ProtocolError as e:
+            self.error(sid, e.code, e.text, e.ref)
+            return e
+        return None
 
     # ----- generated objects ---------------------------------------------------------------
     def _generate_command(self, s: Session, inst: WorldInstance, prompt: str) -> None:
@@ -458,12 +522,15 @@ class Hub:
         self.worlds[spec.id] = spec
         for inst in self.instances.get(spec.id, []):
             inst.apply_spec(spec, changed_objects)
+            self.npcs.detach(inst.key)  # the guides follow the new file (and its geometry)
+            self.npcs.attach(inst)
 
     def remove_world(self, world: str, now_ms: int) -> None:
         """Close a world whose file was deleted: its people go to the lobby (or, when the lobby
         itself was removed, their sessions end with WORLD_CLOSED)."""
         self.worlds.pop(world, None)
         for inst in self.instances.pop(world, []):
+            self.npcs.detach(inst.key)
             for sid in list(inst.members):
                 s = self.sessions.get(sid)
                 inst.leave(sid)
@@ -503,6 +570,7 @@ class Hub:
             if inst.idle:
                 continue
             try:
+                self.npcs.step(inst, now_ms)
                 out = inst.tick(now_ms, skip)
             except Exception:
                 # One broken instance must not stop the others (or the next tick of itself).

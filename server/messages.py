@@ -24,6 +24,7 @@ from server.protocol import (
     MAX_REASON_CHARS,
     ErrorCode,
     MsgType,
+    Reaction,
 )
 
 Vec3 = tuple[float, float, float]
@@ -76,6 +77,11 @@ class Chat:
 
 
 @dataclass(frozen=True, slots=True)
+class React:
+    reaction: int
+
+
+@dataclass(frozen=True, slots=True)
 class Ping:
     client_time: float
 
@@ -123,7 +129,20 @@ MODERATE_ACTIONS = ("kick", "allow", "mute", "unmute", "ban", "unban", "remove_o
 HOST_ACTIONS = ("start", "end", "spotlight", "gather", "mute_chat", "pin")
 
 ClientMessage = (
-    Hello | PoseInput | Grab | ObjectMove | Release | Chat | Ping | Teleport | Travel | Moderate | Report | Host | Rsvp
+    Hello
+    | PoseInput
+    | Grab
+    | ObjectMove
+    | Release
+    | Chat
+    | Ping
+    | Teleport
+    | Travel
+    | Moderate
+    | Report
+    | Host
+    | Rsvp
+    | React
 )
 
 _TYPE_OF: dict[type, MsgType] = {
@@ -140,6 +159,7 @@ _TYPE_OF: dict[type, MsgType] = {
     Report: MsgType.REPORT,
     Host: MsgType.HOST,
     Rsvp: MsgType.RSVP,
+    React: MsgType.REACT,
 }
 _KNOWN_TYPES = frozenset(int(m) for m in MsgType)
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -348,6 +368,12 @@ def decode(data: bytes) -> ClientMessage:
         case MsgType.CHAT:
             (text,) = _fields(msg, 1, t)
             return Chat(_str(text, ti, "chat.text", MAX_CHAT_CHARS).strip())
+        case MsgType.REACT:
+            (reaction,) = _fields(msg, 1, t)
+            known = sorted(int(r) for r in Reaction)
+            if isinstance(reaction, bool) or not isinstance(reaction, int) or reaction not in known:
+                raise _bad(ti, f"react.reaction: expected one of {known}, got {show(reaction)}")
+            return React(int(reaction))
         case MsgType.PING:
             (ct,) = _fields(msg, 1, t)
             return Ping(_number(ct, ti, "ping.client_time", math.inf))  # any finite number

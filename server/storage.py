@@ -41,6 +41,22 @@ class InvalidSignal(ValueError):
         self.message = message
 
 
+def check_item(item: object) -> None:
+    """InvalidSignal unless ``item`` is a world or event id of 1-MAX_ITEM_ID characters."""
+    if not isinstance(item, str) or not 1 <= len(item) <= MAX_ITEM_ID:
+        raise InvalidSignal(f"item: expected a world or event id of 1–{MAX_ITEM_ID} characters")
+
+
+def check_tags(tags: object) -> None:
+    """InvalidSignal unless ``tags`` is at most MAX_TAGS tags of 1-MAX_TAG characters, no commas."""
+    if (
+        not isinstance(tags, list | tuple)
+        or len(tags) > MAX_TAGS
+        or not all(isinstance(t, str) and 1 <= len(t) <= MAX_TAG and "," not in t for t in tags)
+    ):
+        raise InvalidSignal(f"tags: expected up to {MAX_TAGS} tags of 1–{MAX_TAG} characters, without commas")
+
+
 class Storage(Protocol):
     def load_objects(self, world: str, instance: int) -> dict[str, Pose7]: ...
 
@@ -198,8 +214,7 @@ class SQLiteStorage:
     def like(self, user: str, item: str, ts: float, on: bool = True) -> None:
         """Like (or unlike) ``item``. InvalidSignal for an item id that is empty or over
         MAX_ITEM_ID characters, or a new like past MAX_LIKES_PER_USER."""
-        if not isinstance(item, str) or not 1 <= len(item) <= MAX_ITEM_ID:
-            raise InvalidSignal(f"item: expected a world or event id of 1–{MAX_ITEM_ID} characters")
+        check_item(item)
         with self._lock:
             if on:
                 q = self._db.execute
@@ -214,12 +229,7 @@ class SQLiteStorage:
     def set_interests(self, user: str, tags: list[str]) -> None:
         """Replace the user's interest tags: at most MAX_TAGS tags of 1–MAX_TAG characters, no
         commas (the storage separator); InvalidSignal otherwise."""
-        if (
-            not isinstance(tags, list | tuple)
-            or len(tags) > MAX_TAGS
-            or not all(isinstance(t, str) and 1 <= len(t) <= MAX_TAG and "," not in t for t in tags)
-        ):
-            raise InvalidSignal(f"tags: expected up to {MAX_TAGS} tags of 1–{MAX_TAG} characters, without commas")
+        check_tags(tags)
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO interests VALUES (?,?)", (user, ",".join(tags)))
 

@@ -5,13 +5,19 @@ Pure functions over the catalog, the hub and stored signals; the aiohttp layer c
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from server.catalog import Catalog
 from server.hosting import Hosting
 from server.hosting.events import iso_utc
 from server.hub import Hub
-from server.recommend import Catalogue, Context, Item, Recommendation, event, space
+from server.recommend import RSVP, Attendance, Catalogue, Context, Item, Recommendation, Signals, event, space
+from server.storage import Storage
+
+# A visit is written by the next write-behind flush after the stay ends; reading this far back
+# catches stays whose rows landed after the previous poll.
+FEED_OVERLAP_S = 30.0
 
 
 def catalogue_items(catalog: Catalog, hosting: Hosting, now: datetime) -> list[Item]:
@@ -29,8 +35,93 @@ def catalogue_items(catalog: Catalog, hosting: Hosting, now: datetime) -> list[I
     return items
 
 
+def load_signals(storage: Storage, hosting: Hosting, since_ts: float) -> Signals:
+    """Everything the recommender learns from: the signal store's visits, follows, likes and
+    interests, and the hosting store's RSVPs and event attendance (blocking: call in a thread)."""
+    sig = storage.load_signals(since_ts)
+    sig.rsvps = [RSVP(r.user, r.event, r.at, True) for r in hosting.events.store.rsvps() if r.at >= since_ts]
+    sig.attendance = [
+        Attendance(a.user, a.event, a.joined, max(0.0, (a.left_at or a.joined) - a.joined))
+        for a in hosting.events.attendance()
+        if a.joined >= since_ts
+    ]
+    return sig
+
+
+@dataclass
+class SignalFeed:
+    """What was logged since the last poll, for ``RecommenderService.observe``: the model learns
+    from a stay, an RSVP, a follow or a like within seconds instead of at the next retrain.
+
+    Each poll re-reads a short window and keeps only rows it has not passed on yet (visits,
+    likes and attendance by their keys, follows and RSVPs by the pairs it knows), so a row
+    written late by the write-behind is not missed and none is observed twice."""
+
+    since: float
+    seen_visits: set[tuple[str, str, str, float, float]] = field(default_factory=set)
+    seen_likes: set[tuple[str, str, float]] = field(default_factory=set)
+    seen_attendance: set[tuple[str, str, float]] = field(default_factory=set)
+    follows: set[tuple[str, str]] | None = None
+    rsvps: set[tuple[str, str]] | None = None
+    interests: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def poll(self, storage: Storage, hosting: Hosting, now: float) -> Signals:
+        """New signals since the last poll (blocking: call in a thread). Prime it with one poll
+        right after the fit and drop what that returns: the model was fitted on it."""
+        start = self.since - FEED_OVERLAP_S
+        full = storage.load_signals(start)
+        out = Signals()
+        for v in full.visits:
+            key = (v.user_id, v.world_id, v.instance_id, v.start_ts, v.end_ts)
+            if key not in self.seen_visits:
+                self.seen_visits.add(key)
+                out.visits.append(v)
+        visit_keys = {(v.user_id, v.world_id, v.end_ts) for v in out.visits}
+        out.chats = [c for c in full.chats if (c.user_id, c.world_id, c.ts) in visit_keys]
+        for lk in full.likes:
+            if (lk.user_id, lk.item_id, lk.ts) not in self.seen_likes:
+                self.seen_likes.add((lk.user_id, lk.item_id, lk.ts))
+                out.likes.append(lk)
+        follows = {(f.follower_id, f.followee_id) for f in full.follows}
+        if self.follows is not None:
+            out.follows = [f for f in full.follows if (f.follower_id, f.followee_id) not in self.follows]
+        self.follows = follows
+        rows = hosting.events.store.rsvps()
+        going = {(r.user, r.event) for r in rows}
+        if self.rsvps is not None:
+            out.rsvps = [RSVP(r.user, r.event, r.at, True) for r in rows if (r.user, r.event) not in self.rsvps]
+            out.rsvps += [RSVP(u, e, now, False) for u, e in self.rsvps - going]
+        self.rsvps = going
+        for a in hosting.events.attendance():
+            if a.joined >= start and (a.user, a.event, a.joined) not in self.seen_attendance:
+                self.seen_attendance.add((a.user, a.event, a.joined))
+                out.attendance.append(Attendance(a.user, a.event, a.joined, 0.0))
+        out.interests = {u: t for u, t in full.interests.items() if self.interests.get(u) != t}
+        self.interests = dict(full.interests)
+        # Forget keys older than the overlap window: they can no longer come back.
+        self.seen_visits = {k for k in self.seen_visits if k[4] >= start}
+        self.seen_likes = {k for k in self.seen_likes if k[2] >= start}
+        self.seen_attendance = {k for k in self.seen_attendance if k[2] >= start}
+        self.since = now
+        return out
+
+    def forget(self, user_id: str) -> None:
+        """After a privacy delete: nothing of theirs is passed on again."""
+        if self.follows is not None:
+            self.follows = {p for p in self.follows if user_id not in p}
+        if self.rsvps is not None:
+            self.rsvps = {p for p in self.rsvps if p[0] != user_id}
+        self.interests.pop(user_id, None)
+
+
 def live_context(
-    hub: Hub, hosting: Hosting, user_id: str, friends: set[str], just_left: str | None, now: float
+    hub: Hub,
+    hosting: Hosting,
+    user_id: str,
+    friends: set[str],
+    just_left: str | None,
+    now: float,
+    here: str | None = None,
 ) -> Context:
     occupancy: dict[str, int] = {}
     present: dict[str, list[str]] = {}
@@ -48,7 +139,9 @@ def live_context(
                 going = [u for u in hosting.events.rsvps(e.key) if u in friends]
                 if going:
                     attending[e.key] = going
-    return Context(occupancy=occupancy, friends_present=present, friends_attending=attending, just_left=just_left)
+    return Context(
+        occupancy=occupancy, friends_present=present, friends_attending=attending, just_left=just_left, here=here
+    )
 
 
 def to_json(rec: Recommendation, items: Catalogue, catalog: Catalog) -> dict[str, object]:

@@ -29,6 +29,7 @@ from server.protocol import (
     MAX_HAND_REACH_M,
     MAX_SPEED_M_S,
     OBJECT_ALL,
+    REACT_MIN_INTERVAL_MS,
     EntityKind,
     ErrorCode,
     MsgType,
@@ -163,6 +164,7 @@ class WorldInstance:
         self.sent = np.full((8, cap), -1, dtype=np.int64)
         self._free_rows = list(range(7, -1, -1))
         self._info: dict[int, dict[str, object]] = {}  # slot -> static info for ENTER
+        self._last_react: dict[int, int] = {}  # sid -> when its last REACT was shown (ms)
         self.slot_of: dict[int, int] = {}  # eid -> slot
         self.members: dict[int, Member] = {}  # sid -> member
         self._pending_leaves: dict[int, list[int]] = {}  # viewer row -> eids
@@ -177,6 +179,7 @@ class WorldInstance:
         self._spawned: set[str] = set()  # ids of objects made at run time (not from the world file)
         self._mirrors: dict[str, int] = {}  # performer key -> stand-in avatar slot
         self.readonly: frozenset[str] = frozenset()  # spotlit objects mirrored from another instance
+        self._npc_slots: set[int] = set()  # server-driven avatars (server/npc), always visible
         saved = saved_objects or {}
         for obj in spec.objects:
             self._add_object(obj, saved.get(obj.id))
@@ -317,7 +320,7 @@ class WorldInstance:
             slot = self.slot_of.get(eid)
             if slot is not None:
                 self.always_visible[slot] = obj.always_visible or obj.id in oids
-        for slot in own_slots:
+        for slot in own_slots | self._npc_slots:
             self.always_visible[slot] = True
         for key in [k for k in self._mirrors if k not in mirrors]:
             self._free_slot(self._mirrors.pop(key))
@@ -340,6 +343,35 @@ class WorldInstance:
                 if here is not None and there is not None:
                     self.pose[self.slot_of[here], :7] = source.pose[source.slot_of[there], :7]
                     self.holder[self.slot_of[here]] = 0
+
+    # ----- server-driven avatars (guide NPCs, server/npc) ----------------------------------
+    def add_npc(self, info: dict[str, object], pose: np.ndarray) -> int:
+        """An avatar the server moves: entered to every viewer like a person (always visible,
+        ``info`` carries its name and ``"npc": true``), but no member: no session, no roster."""
+        slot, eid = self._alloc_slot(EntityKind.AVATAR)
+        self._info[slot] = dict(info)
+        self.pose[slot] = pose
+        self.ts[slot] = 0
+        self.always_visible[slot] = True
+        self._npc_slots.add(slot)
+        self._requantize(slot)
+        return eid
+
+    def move_npc(self, eid: int, pose: np.ndarray, ts: int) -> None:
+        slot = self.slot_of[eid]
+        self.pose[slot] = pose
+        self.ts[slot] = ts & 0xFFFFFFFF
+
+    def remove_npc(self, eid: int) -> None:
+        slot = self.slot_of.get(eid)
+        if slot is not None and slot in self._npc_slots:
+            self._npc_slots.discard(slot)
+            self._free_slot(slot)
+
+    def mirror_eid(self, key: str) -> int:
+        """Entity id of the stand-in here of performer ``key`` (another instance); 0 if none."""
+        slot = self._mirrors.get(key)
+        return int(self.eid[slot]) if slot is not None else 0
 
     # ----- membership ---------------------------------------------------------------
     @property
@@ -389,6 +421,7 @@ class WorldInstance:
 
     def leave(self, sid: int) -> None:
         m = self.members.pop(sid, None)
+        self._last_react.pop(sid, None)
         if m is None:
             return
         for oeid in list(m.held):
@@ -548,6 +581,18 @@ class WorldInstance:
         if not text:
             raise ProtocolError(ErrorCode.BAD_FIELD, "chat.text: must not be empty", int(MsgType.CHAT))
         msg = packb([MsgType.CHAT_MSG, m.eid, m.name, text[:MAX_CHAT_CHARS], now_ms])
+        for other in self.members.values():
+            self._emit(other.sid, msg)
+
+    def react(self, sid: int, reaction: int, now_ms: int) -> None:
+        """An emoji reaction (a Reaction) shown over the sender's avatar to everyone here."""
+        last = self._last_react.get(sid)
+        if last is not None and now_ms - last < REACT_MIN_INTERVAL_MS:
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED, f"one reaction every {REACT_MIN_INTERVAL_MS} ms", int(MsgType.REACT)
+            )
+        self._last_react[sid] = now_ms
+        msg = packb([MsgType.REACTION, self.members[sid].eid, reaction])
         for other in self.members.values():
             self._emit(other.sid, msg)
 

@@ -27,6 +27,13 @@ SETTING_FLAGS = (
     SettingFlag("--port", "port", "TCP port", {"type": int}),
     SettingFlag("--worlds", "worlds_dir", "directory of world TOML files", {"metavar": "DIR"}),
     SettingFlag("--data", "data_dir", "directory for the SQLite store and the default plaza.toml", {"metavar": "DIR"}),
+    SettingFlag(
+        "--database", "database", "postgresql://... shared by a cluster (default: SQLite in --data)", {"metavar": "URL"}
+    ),
+    SettingFlag(
+        "--redis", "redis", "redis://... for presence and pub/sub across workers and nodes", {"metavar": "URL"}
+    ),
+    SettingFlag("--workers", "workers", "worker processes behind the one port (docs/scaling.md)", {"type": int}),
     SettingFlag("--slow-client-bytes", "slow_client_bytes", None, {"type": int}),
     SettingFlag("--slow-client-seconds", "slow_client_close_s", None, {"type": float}),
     SettingFlag("--socket-sndbuf", "socket_sndbuf", None, {"type": int}),
@@ -42,6 +49,24 @@ SETTING_FLAGS = (
         "generate_placeholders",
         "leave world files' generated objects as stand-ins",
         {"action": "store_const", "const": False},
+    ),
+    SettingFlag(
+        "--voice-url",
+        "voice.url",
+        "use this Janus HTTP API (http://host:8088/janus) instead of starting /usr/bin/janus",
+        {"metavar": "URL"},
+    ),
+    SettingFlag("--voice-admin-key", "voice.admin_key", "the VideoRoom admin_key of --voice-url", {"metavar": "KEY"}),
+    SettingFlag("--voice-port", "voice.http_port", "HTTP API port of the Janus plaza starts (0: any)", {"type": int}),
+    SettingFlag("--voice-rtp-ports", "voice.rtp_ports", "UDP port range for voice media", {"metavar": "LO-HI"}),
+    SettingFlag(
+        "--no-voice", "voice.enabled", "start no media server; voice is off", {"action": "store_const", "const": False}
+    ),
+    SettingFlag(
+        "--event-loop",
+        "event_loop",
+        "asyncio event loop (auto: uvloop when installed)",
+        {"choices": ["auto", "uvloop", "asyncio"]},
     ),
     SettingFlag(
         "--recommender-encoder",

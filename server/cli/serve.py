@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
 import socket
 import sys
 from pathlib import Path
@@ -52,9 +54,25 @@ def run(args: argparse.Namespace) -> int:
     # and the machine's other core belongs to the OS, model jobs and retraining.
     threadpool_limits(1)
 
+    if config.workers > 1:  # this process supervises; the workers serve (server/cluster/supervisor.py)
+        from server.cluster.supervisor import supervise
+
+        if not config.redis:
+            print(f"error: --workers {config.workers} needs --redis: the workers share bans, kicks and "
+                  "the instance directory through it (docs/scaling.md)", file=sys.stderr)  # fmt: skip
+            return 2
+        if args.https or args.cert:
+            print("error: --workers with --https: put a TLS proxy in front (docs/deploy.md)", file=sys.stderr)
+            return 2
+        return supervise(sys.argv[1:], config.workers, config.host, config.port)
+
     # Port 0: the OS picks a free port, bound here so that the lines below name the real one
     # (the tests start servers this way: nothing can take the port between choice and bind).
     sock = _bind_free_port(config.host) if config.port == 0 else None
+    if os.environ.get("PLAZA_REUSE_PORT"):  # a worker of --workers N: share the supervisor's port
+        from server.cluster.supervisor import reuseport_socket
+
+        sock = reuseport_socket(config.host, config.port)
     port = sock.getsockname()[1] if sock else config.port
 
     ssl_ctx = None
@@ -84,7 +102,13 @@ def run(args: argparse.Namespace) -> int:
         print(tls.terminal_qr(url))
         if config.host in ("127.0.0.1", "localhost"):
             log.warning("--host 127.0.0.1 is not reachable from a headset; use --host 0.0.0.0")
-    app = create_app(config)
+    from server.backends import DatabaseUnavailable
+
+    try:
+        app = create_app(config)
+    except DatabaseUnavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     started = f"Plaza on {scheme}://{config.host}:{port}/  (data: {config.data_dir})"
     if as_json:  # stdout and stderr often share one log file: keep it all JSON lines
         log.info("%s", started)
@@ -92,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         print(started, flush=True)
     web.run_app(
         app,
+        loop=new_event_loop(config.event_loop),
         host=None if sock else config.host,
         port=None if sock else config.port,
         sock=sock,
@@ -101,6 +126,21 @@ def run(args: argparse.Namespace) -> int:
         **run_options(config),  # a request's headers must arrive within header_timeout_s
     )
     return 0
+
+
+def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
+    """uvloop for "uvloop", and for "auto" where it is installed; asyncio's own loop otherwise."""
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise SystemExit("error: --event-loop uvloop: uvloop is not installed") from None
+        else:
+            log.info("event loop: uvloop %s", uvloop.__version__)
+            return uvloop.new_event_loop()
+    log.info("event loop: asyncio")
+    return asyncio.new_event_loop()
 
 
 def _bind_free_port(host: str) -> socket.socket:

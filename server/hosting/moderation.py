@@ -153,6 +153,11 @@ class Moderation:
         self._locked: set[str] = store.locked_worlds()
         self._chat: dict[str, deque[ChatLine]] = {}
 
+    def reload(self) -> None:
+        """Re-read bans, mutes, kicks and locks from the store: another node changed them."""
+        self._blocks = {(b.kind, b.world, b.user): b for b in self.store.blocks()}
+        self._locked = self.store.locked_worlds()
+
     # ----- internals ----------------------------------------------------------------------------
     def _active(self, kind: str, world: str, user: str, now: float) -> BlockRow | None:
         b = self._blocks.get((kind, world, user))

@@ -29,12 +29,12 @@ from typing import Literal
 
 import numpy as np
 
-from .collab import ALS, EASE, Blend, CollabModel, InteractionData, SASRec
+from .collab import ALS, EASE, Blend, CollabModel, InteractionData, SASRec, Transitions
 from .content import CachedEncoder, HashingEncoder, TextEncoder
 from .items import Catalogue, Item, ItemKind
 from .signals import Interaction, Signals, implicit_feedback
 
-CollabKind = Literal["auto", "ease", "als", "sasrec", "ease+sasrec", "none"]
+CollabKind = Literal["auto", "ease", "ease+next", "als", "sasrec", "ease+sasrec", "none"]
 
 WEEK_S = 7 * 24 * 3600
 HABIT_BUCKET_S = 4 * 3600  # 42 four-hour slots per week
@@ -68,6 +68,7 @@ class Context:
     friends_present: Mapping[str, Sequence[str]] = field(default_factory=dict)  # world id -> friend ids
     friends_attending: Mapping[str, Sequence[str]] = field(default_factory=dict)  # event id -> friend ids
     just_left: str | None = None  # item id the user just left; never recommended back
+    here: str | None = None  # the world the user is in now: neither it nor its live events are shown
     exclude: frozenset[str] = frozenset()  # anything else the caller wants hidden
 
 
@@ -82,10 +83,13 @@ class Recommendation:
 
 @dataclass
 class HybridConfig:
-    """Weights of the score components (defaults tuned on the simulator; see docs)."""
+    """Weights of the score components. ``ease_l2``/``ease_recency`` were chosen on the ML-100K
+    validation split (bench/recsys.py ``validation`` rows); see docs/recommender.md."""
 
     collab: CollabKind = "auto"
-    ease_l2: float = 50.0
+    ease_l2: float = 300.0
+    ease_recency: float = 0.95
+    w_next: float = 0.2  # "ease+next": weight of the what-comes-next model beside EASE
     w_collab: float = 1.0
     w_content: float = 0.5
     w_own: float = 1.0  # the user's own repeat affinity for a world (or an event's host)
@@ -96,6 +100,14 @@ class HybridConfig:
     w_occupancy: float = 0.3
     w_time: float = 0.6
     w_explore: float = 0.05
+    # Worlds nobody has visited yet get this much more exploration noise, so new worlds
+    # surface (cost measured in the simulator's cold-world rows).
+    cold_explore: float = 4.0
+    # One place in the list (0-based; -1 = off) goes to the best-scoring world nobody has been
+    # to yet, when none made the list on its own: how new worlds get their first visitors.
+    explore_slot: int = 7
+    pop_half_life_days: float = 14.0  # popularity is recent popularity
+    pin_soon_s: float = 1800.0  # events live or starting within this are pinned first when they fit
     mmr_lambda: float = 0.5  # similarity penalty for a new user; shrinks as history grows
     candidates: int = 60
     conf_half: float = 2.0  # history length at which personal components get half weight
@@ -108,6 +120,7 @@ class HybridConfig:
 @dataclass
 class _User:
     items: list[str] = field(default_factory=list)  # chronological item ids
+    sources: list[str] = field(default_factory=list)  # Interaction.source per item
     weights: list[float] = field(default_factory=list)
     ts: list[float] = field(default_factory=list)
     habit: np.ndarray = field(default_factory=lambda: np.zeros(N_HABIT, np.float32))
@@ -126,6 +139,11 @@ class _Explain:
     occupancy: Mapping[str, int]
     user: _User
     conf: float
+    pinned: frozenset[int] = frozenset()  # live/soon events that fit: shown first
+    going_ids: frozenset[str] = frozenset()  # events the user RSVP'd
+
+    def user_going_here(self, event_id: str) -> bool:
+        return event_id in self.going_ids
 
 
 def _norm_max(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -175,6 +193,7 @@ class PlazaRecommender:
         self._user_row: dict[str, int] = {}
         self._emb = np.zeros((0, 0), np.float32)
         self._pop_counts: dict[str, float] = {}
+        self._week_counts: dict[str, int] = {}  # distinct people in the 7 days before fitted_at
         self._prepare_items()
 
     # --- fitting ---------------------------------------------------------
@@ -208,14 +227,18 @@ class PlazaRecommender:
             self.catalogue = items
         self.fitted_at = now
         self.users = {}
-        pop: dict[str, set[str]] = defaultdict(set)
+        pop: dict[str, dict[str, float]] = defaultdict(dict)  # item -> user -> latest ts
         for it in interactions:
             item = self.catalogue.get(it.item_id)
             if item is None:
                 continue
             self._observe(it, item)
-            pop[it.item_id].add(it.user_id)
-        self._pop_counts = {k: float(len(v)) for k, v in pop.items()}
+            pop[it.item_id][it.user_id] = max(it.ts, pop[it.item_id].get(it.user_id, -math.inf))
+        # Popularity counts people, each fading with the time since they last came, so a world
+        # that was busy months ago does not outrank one that is busy now.
+        hl = cfg.pop_half_life_days * 86400.0
+        self._pop_counts = {k: sum(0.5 ** (max(0.0, now - t) / hl) for t in v.values()) for k, v in pop.items()}
+        self._week_counts = {k: sum(1 for t in v.values() if now - WEEK_S <= t <= now) for k, v in pop.items()}
         for u in self.interests:
             self.users.setdefault(u, _User())
 
@@ -229,7 +252,7 @@ class PlazaRecommender:
         kind = cfg.collab
         if kind == "auto":
             # ALS needs the [recsys] extra (implicit); without it EASE serves any size, just slower.
-            kind = "als" if len(ids) > 3000 and ALS.available() else "ease"
+            kind = "als" if len(ids) > 3000 and ALS.available() else "ease+next"
         if self._given_collab is not None:
             self.collab = self._given_collab
         elif kind == "none" or not ids:
@@ -238,7 +261,9 @@ class PlazaRecommender:
             data = InteractionData.from_sequences(seqs, len(ids), wts)
             model: CollabModel
             if kind == "ease":
-                model = EASE(l2=cfg.ease_l2)
+                model = EASE(l2=cfg.ease_l2, recency=cfg.ease_recency)
+            elif kind == "ease+next":
+                model = Blend([(EASE(l2=cfg.ease_l2, recency=cfg.ease_recency), 1.0), (Transitions(), cfg.w_next)])
             elif kind == "als":
                 model = ALS(seed=cfg.seed)
             elif kind == "sasrec":
@@ -259,6 +284,7 @@ class PlazaRecommender:
         if u is None:
             u = self.users[it.user_id] = _User()
         u.items.append(it.item_id)
+        u.sources.append(it.source)
         u.weights.append(it.weight)
         u.ts.append(it.ts)
         b = habit_bucket(it.ts)
@@ -291,6 +317,17 @@ class PlazaRecommender:
                 mine.discard(r.event_id)
         self.interests.update(signals.interests)
         self.observe(implicit_feedback(signals))
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop everything the model holds about one person at once (the privacy delete); the
+        collaborative weights still carry them until the retrain the caller starts next."""
+        self.users.pop(user_id, None)
+        self.interests.pop(user_id, None)
+        self.friends.pop(user_id, None)
+        for fs in self.friends.values():
+            fs.discard(user_id)
+        for eid in self.user_going.pop(user_id, set()):
+            self.going.get(eid, set()).discard(user_id)
 
     def update_items(self, items: Iterable[Item]) -> None:
         """Swap the catalogue (new events announced, worlds edited). No retraining needed:
@@ -332,6 +369,8 @@ class PlazaRecommender:
         self._pop = (
             np.log1p(pop) / max(1e-9, float(np.log1p(pop.max()))) if n and pop.max() > 0 else np.zeros(n, np.float32)
         )
+        # Worlds nobody has been to (in the window the model saw): exploration favours them.
+        self._cold = np.array([it.kind == "space" and it.id not in self._pop_counts for it in cat.items], bool)
 
     # --- serving ---------------------------------------------------------
 
@@ -357,13 +396,24 @@ class PlazaRecommender:
         n_vis = int(visible.sum())
         if n_vis == 0:
             return []
-        c = min(cfg.candidates, n_vis)
-        cand = np.argpartition(-total, c - 1)[:c]
-        cand = cand[np.argsort(-total[cand])]
-        # Diversity matters most when we know little about the user; regulars get
-        # mostly relevance (MMR costs hit rate, measured on the simulator).
-        lam = cfg.mmr_lambda * (1.0 - 0.75 * extra.conf)
-        picks = self._mmr(cand, total[cand], min(limit, c), lam)
+        pins = sorted(extra.pinned, key=lambda k: -total[k])[:limit]
+        rest = total.copy()
+        rest[pins] = -np.inf
+        c = min(cfg.candidates, n_vis - len(pins))
+        picks = list(pins)
+        if c > 0 and len(picks) < limit:
+            cand = np.argpartition(-rest, c - 1)[:c]
+            cand = cand[np.argsort(-rest[cand])]
+            # Diversity matters most when we know little about the user; regulars get
+            # mostly relevance (MMR costs hit rate, measured on the simulator).
+            lam = cfg.mmr_lambda * (1.0 - 0.75 * extra.conf)
+            picks += self._mmr(cand, rest[cand], min(limit - len(picks), c), lam)
+        slot = cfg.explore_slot
+        if 0 <= slot < limit and len(picks) > slot and not any(self._cold[k] for k in picks):
+            cold = np.flatnonzero(self._cold & visible)
+            if cold.size:
+                k = int(cold[np.argmax(total[cold])])
+                picks = [*picks[:slot], k, *picks[slot:]][:limit]
         out = []
         for k in picks:
             it = self.catalogue.items[k]
@@ -397,10 +447,14 @@ class PlazaRecommender:
             visible &= self._is_event
         if "event" not in kinds:
             visible &= ~self._is_event
-        for iid in (ctx.just_left, *ctx.exclude):
+        for iid in (ctx.just_left, ctx.here, *ctx.exclude):
             k = cat.index.get(iid) if iid else None
             if k is not None:
                 visible[k] = False
+        if ctx.here:  # you are already at what is on where you are
+            for k in self._by_world.get(ctx.here, ()):
+                if self._is_event[k] and self._start[k] <= now:
+                    visible[k] = False
 
         # History with recency decay; conf says how much to trust personal signals.
         # observe() appends items, weights, then ts: slicing to len(ts) gives a consistent
@@ -541,9 +595,29 @@ class PlazaRecommender:
         if cfg.w_explore > 0:
             h = hashlib.blake2b(f"{cfg.seed}:{user_id}:{int(now // 3600)}".encode(), digest_size=8).digest()
             rng = np.random.default_rng(int.from_bytes(h, "little"))
-            comps["explore"] = (cfg.w_explore * rng.random(n)).astype(np.float32)
+            boost = np.where(self._cold, 1.0 + cfg.cold_explore, 1.0) if self._cold.size == n else 1.0
+            comps["explore"] = (cfg.w_explore * boost * rng.random(n)).astype(np.float32)
 
-        extra = _Explain(fcount, going_count, hist, interests, ctx.occupancy, user, conf)
+        # Live or starting-soon events that fit the person go first: one they said they would
+        # go to, one friends are at, one in a world they have been to, one matching their tastes,
+        # or, for someone we know nothing about, any of them (what is on is the best guess).
+        pinned: set[int] = set()
+        evk = np.flatnonzero(self._is_event & visible & (self._start - now <= cfg.pin_soon_s))
+        mine = self.user_going.get(user_id, set())
+        for j in evk.tolist():
+            ev_item = cat.items[j]
+            if (
+                ev_item.id in mine
+                or j in fcount
+                or ev_item.host in own_w
+                or (hist and content[j] >= 0.8)
+                or (interests and set(ev_item.tags) & set(interests))
+                or not hist
+            ):
+                pinned.add(j)
+        extra = _Explain(
+            fcount, going_count, hist, interests, ctx.occupancy, user, conf, frozenset(pinned), frozenset(mine)
+        )
         return comps, visible, extra
 
     def _mmr(self, cand: np.ndarray, scores: np.ndarray, k: int, lam: float) -> list[int]:
@@ -579,7 +653,9 @@ class PlazaRecommender:
         it = self.catalogue.items[k]
         bits: list[str] = []
         fcount, going = extra.fcount, extra.going
-        if k in going:
+        if it.kind == "event" and extra.user_going_here(it.id):
+            bits.append("you're going")
+        elif k in going:
             n = going[k]
             bits.append(_plural(n, "a friend is going", "{n} friends are going"))
         elif k in fcount:
@@ -607,9 +683,9 @@ class PlazaRecommender:
         if when and ((it.start_ts is not None and it.start_ts - now <= 6 * 3600) or not bits):
             bits.append(when)
         if not bits:
-            bits.append(
-                "something new to try" if parts.get("explore", 0) > 0 and len(self.users) else "popular in Plaza"
-            )
+            # Only what is true: nobody has been there yet, or nothing stood out.
+            known = it.id in self._pop_counts or (it.kind == "event" and it.host in self._pop_counts)
+            bits.append("something new to try" if known else "new in Plaza: be one of the first here")
         text = " · ".join(bits[:2])
         return text[0].upper() + text[1:]
 
@@ -628,7 +704,9 @@ class PlazaRecommender:
             if tags:
                 return f"matches your interest in {sorted(tags)[0]}"
         if name == "own":
-            return "one of your regular spaces"
+            # "Regular" means coming back: at least two stays on record.
+            stays = sum(1 for i, src in zip(user.items, user.sources, strict=False) if i == it.id and src == "visit")
+            return "one of your regular spaces" if stays >= 2 else "you've been here before"
         if name == "host":
             host = cat.get(it.host)
             return f"at {host.title}, a world you enjoy" if host else ""
@@ -640,7 +718,10 @@ class PlazaRecommender:
             people = extra.occupancy.get(it.host, 0)
             return f"lively right now: {people} people here" if people else ""
         if name == "pop":
-            return "popular in Plaza"
+            week = self._week_counts.get(it.id, 0)
+            if week >= 2:
+                return f"popular this week: {week} people came"
+            return "popular in Plaza" if self._pop_counts.get(it.id, 0.0) > 0 else ""
         return ""
 
     def _anchor(self, k: int, hist: list[tuple[str, float]]) -> str | None:

@@ -131,8 +131,38 @@ class RecommenderService:
             if self._pending is not None:
                 self._pending.append(batch)
 
+    def forget(self, user_id: str) -> None:
+        """The privacy delete: the serving model drops the person's profile now, and signals of
+        theirs observed during a running retrain are not replayed onto the new model. The
+        caller then retrains on stored signals without them (``retrain_async``)."""
+        with self._lock:
+            model = copy.copy(self._model)
+            model.users = dict(model.users)
+            model.interests = dict(model.interests)
+            model.friends = {u: set(fs) for u, fs in model.friends.items()}
+            model.going = {e: set(us) for e, us in model.going.items()}
+            model.user_going = {u: set(es) for u, es in model.user_going.items()}
+            model.forget_user(user_id)
+            self._model = model
+            if self._pending is not None:
+                self._pending = [_without(b, user_id) for b in self._pending]
+
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def _without(batch: Signals | list[Interaction], user_id: str) -> Signals | list[Interaction]:
+    if not isinstance(batch, Signals):
+        return [i for i in batch if i.user_id != user_id]
+    return Signals(
+        visits=[v for v in batch.visits if v.user_id != user_id],
+        attendance=[a for a in batch.attendance if a.user_id != user_id],
+        rsvps=[r for r in batch.rsvps if r.user_id != user_id],
+        follows=[f for f in batch.follows if user_id not in (f.follower_id, f.followee_id)],
+        likes=[lk for lk in batch.likes if lk.user_id != user_id],
+        chats=[c for c in batch.chats if c.user_id != user_id],
+        interests={u: t for u, t in batch.interests.items() if u != user_id},
+    )
 
 
 def _apply(model: PlazaRecommender, batch: Signals | list[Interaction]) -> None:

@@ -10,6 +10,7 @@ traceback or an HTML page.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -120,7 +121,22 @@ def _plain_error(request: web.Request, status: int, reason: str, headers: dict[s
     if request.path.startswith("/api/"):
         code = _HTTP_CODES.get(status, reason.lower().replace(" ", "_") or "error")
         return error_response(status, code, reason or code, headers)
-    return web.Response(status=status, text=f"{status} {reason}\n", content_type="text/plain", headers=headers)
+    return html_error(status, reason, headers=headers)
+
+
+def html_error(status: int, reason: str, detail: str = "", headers: dict[str, str] | None = None) -> web.Response:
+    """A page a browser shows (not an empty octet-stream it would download), with a way back."""
+    title = html.escape(f"{status} {reason}")
+    text = html.escape(detail or "There is nothing at this address.")
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title} — Plaza</title></head>"
+        '<body style="font-family:system-ui,sans-serif;background:#0f1320;color:#eef;padding:2rem">'
+        f'<h1>{title}</h1><p>{text}</p><p><a href="/" style="color:#4fa3ff">Go to the Plaza lobby</a></p>'
+        "</body></html>\n"
+    )
+    return web.Response(status=status, text=body, content_type="text/html", headers=headers)
 
 
 # ----- request parsing ---------------------------------------------------------------------

@@ -15,21 +15,24 @@ from pathlib import Path
 from aiohttp import web
 
 from server.assets import AssetService
+from server.backends import open_stores
 from server.catalog import Catalog, load_catalog
+from server.cluster import link as cluster_link
+from server.cluster.supervisor import INDEX_STRIDE, worker_index
 from server.config import ServerConfig
-from server.hosting import Hosting, SQLiteHostingStore
+from server.hosting import Hosting
 from server.hosting.admin import startup_notes
 from server.hosting.identity import HASH_SLOTS
 from server.hub import Hub
 from server.persist import SavedState, WriteBehind
-from server.storage import SQLiteStorage
-from server.web import background, metrics, security
-from server.web.api import errors_middleware
+from server.web import background, metrics, security, voice
+from server.web.api import errors_middleware, html_error
 from server.web.duties import Duties
 from server.web.edge import Edge, wall_time
 from server.web.keys import (
     ASSETS,
     CATALOG,
+    CLUSTER,
     CONFIG,
     DUTIES,
     EDGE,
@@ -43,6 +46,7 @@ from server.web.keys import (
     Recommender,
 )
 from server.web.routes import ALL
+from server.worldconfig.models import ID_RE
 
 log = logging.getLogger("plaza")
 
@@ -50,9 +54,9 @@ log = logging.getLogger("plaza")
 def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=256 * 1024)
     cat = catalog if catalog is not None else load_catalog(config.worlds_dir)
-    db_path = config.data_dir / "plaza.sqlite3"
-    storage = SQLiteStorage(db_path)
-    hosting = Hosting(SQLiteHostingStore(db_path), chat_words=config.chat_words, data_dir=config.data_dir)
+    stores = open_stores(config)  # SQLite in data_dir, or the cluster's PostgreSQL (--database)
+    storage = stores.storage
+    hosting = Hosting(stores.hosting, chat_words=config.chat_words, data_dir=config.data_dir)
     hosting.load_worlds(cat.configs.values(), time.time())
     for note in startup_notes(hosting):  # unclaimed role names, the one-time setup token
         log.warning("%s", note)
@@ -67,6 +71,7 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
         load_removed=saved.removed_objects,
         load_spawned=saved.load_spawned,
     )
+    hub.index_base = worker_index() * INDEX_STRIDE  # worker k of --workers N: its own instance numbers
     write_behind = WriteBehind(storage, saved, wall_time)
     app[CONFIG] = config
     app[CATALOG] = cat
@@ -79,14 +84,17 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
     app[ASSETS] = AssetService(config.data_dir / "assets")
     app[RECS] = Recommender()
     app[STARTED] = time.monotonic()
+    app[CLUSTER] = cluster_link.make(config.redis)  # LocalPresence unless --redis
     app[HASHER] = ThreadPoolExecutor(max_workers=HASH_SLOTS, thread_name_prefix="scrypt")
     app.cleanup_ctx.append(background.run)
+    app.cleanup_ctx.append(cluster_link.run)  # after the duties start; stops before the last save
     app.on_shutdown.append(background.close_sockets)
     security.install(app, config)  # CSP and friends on every response; settings checked
 
     metrics.setup(app)  # the app's own Prometheus registry, its observers and middleware
     app.router.add_get("/ws", app[EDGE].handle)
     app.router.add_get("/metrics", metrics.serve_metrics)  # Prometheus text, not a JSON API route
+    voice.install(app)  # the media server, room control, and /janus (before the static catch-all)
     for r in ALL:
         app.router.add_routes(r.table)
     _static(app, config)
@@ -101,7 +109,14 @@ def _static(app: web.Application, config: ServerConfig) -> None:
     index: Path = config.web_dir / "index.html"
     if index.is_file():
 
-        async def page(request: web.Request) -> web.FileResponse:
+        async def page(request: web.Request) -> web.StreamResponse:
+            world = request.match_info.get("world")
+            # Not even a world id (bad percent-encoding, capitals, spaces): a page that says so,
+            # not the client booting into a black world. A well-formed unknown id goes to the
+            # client, which returns to the lobby and says the world does not exist.
+            if world is not None and not ID_RE.match(world):
+                why = f"{world!r} is not a world address: world ids are lowercase letters, digits, - and _."
+                return html_error(404, "Not Found", why)
             return web.FileResponse(index)
 
         app.router.add_get("/", page)

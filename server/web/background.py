@@ -4,6 +4,7 @@
 - ``save``          — write-behind of moved objects, spawned/removed objects and visits (in a thread);
 - ``hosting``       — event notices, attendance, gather orders, pins, the spotlit stage;
 - ``assets``        — chat ``/generate`` requests to the asset service, finished jobs into worlds;
+- ``commands``      — "@plaza ..." requests: understood in a thread, answered or applied (server.commands);
 - ``recommender``   — items refresh, periodic retrain, SUGGESTIONS pushed to people in worlds;
 - ``retention``     — signals older than the retention period are deleted.
 
@@ -23,13 +24,27 @@ from aiohttp import web
 from server import privacy
 from server.assets import Pending, placeholders
 from server.codec import packb
+from server.commands.service import CommandService
 from server.generated import job_finished, job_refused, job_started
 from server.protocol import CloseCode, MsgType
 from server.recommend import HashingEncoder, RecommenderService
 from server.reload import apply_reload
-from server.suggest import catalogue_items
+from server.suggest import SignalFeed, catalogue_items, load_signals
 from server.web.edge import now_ms
-from server.web.keys import ASSETS, CATALOG, CONFIG, DUTIES, EDGE, HASHER, HOSTING, HUB, RECS, STORAGE, WRITE_BEHIND
+from server.web.keys import (
+    ASSETS,
+    CATALOG,
+    CLUSTER,
+    CONFIG,
+    DUTIES,
+    EDGE,
+    HASHER,
+    HOSTING,
+    HUB,
+    RECS,
+    STORAGE,
+    WRITE_BEHIND,
+)
 from server.web.metrics import METRICS
 from server.web.routes.recommendations import suggestions
 from server.worldconfig import ValidationIssue, WorldConfig, watch_worlds
@@ -37,6 +52,7 @@ from server.worldconfig import ValidationIssue, WorldConfig, watch_worlds
 log = logging.getLogger("plaza")
 
 SUGGEST_EVERY_S = 60.0
+FEED_EVERY_S = 2.0  # fresh signals reach the model this often (observe, no retrain)
 RETRAIN_EVERY_S = 600.0
 ITEMS_EVERY_S = 60.0
 ROLL_EVENTS_EVERY_S = 3600.0
@@ -88,6 +104,8 @@ def _hosting(app: web.Application) -> Callable[[], Awaitable[None]]:
 
 # ----- generated assets ----------------------------------------------------------------------
 async def _submit_placeholders(app: web.Application) -> None:
+    if not await app[CLUSTER].first_election():  # once per cluster: the leader submits them
+        return
     svc = app[ASSETS]
     for wid, spec in list(app[CATALOG].specs.items()):
         for oid, prompt, pos in placeholders(spec.description):
@@ -123,21 +141,35 @@ def _assets(app: web.Application) -> Callable[[], Awaitable[None]]:
     return step
 
 
+# ----- natural-language commands ---------------------------------------------------------
+def _commands(app: web.Application, svc: CommandService) -> Callable[[], Awaitable[None]]:
+    async def step() -> None:
+        edge = app[EDGE]
+        asks, edge.asks = edge.asks, []
+        await svc.step(app[HUB], asks, now_ms, app[STORAGE].follows_of)
+        await edge.deliver()
+
+    return step
+
+
 # ----- recommendations -----------------------------------------------------------------------
 def _build_recommender(app: web.Application) -> RecommenderService:
     cfg = app[CONFIG]
     encoder = HashingEncoder() if cfg.recommender_encoder == "hashing" else None
     items = catalogue_items(app[CATALOG], app[HOSTING], datetime.now(UTC))
+    now = time.time()
     svc = RecommenderService(
-        items, app[STORAGE].load_signals(time.time() - cfg.retention_days * 86400), encoder=encoder
+        items, load_signals(app[STORAGE], app[HOSTING], now - cfg.retention_days * 86400), encoder=encoder
     )
-    svc.fit(time.time())
+    svc.fit(now)
+    feed = app[RECS].feed = SignalFeed(since=now)
+    feed.poll(app[STORAGE], app[HOSTING], now)  # takes stock: the model was fitted on all of it
     return svc
 
 
 def _recommender(app: web.Application) -> Callable[[], Awaitable[None]]:
     pushed: dict[int, float] = {}
-    last = {"train": time.monotonic(), "items": time.monotonic()}
+    last = {"train": time.monotonic(), "items": time.monotonic(), "feed": time.monotonic()}
 
     async def step() -> None:
         recs = app[RECS]
@@ -152,6 +184,14 @@ def _recommender(app: web.Application) -> Callable[[], Awaitable[None]]:
                 return
         svc = recs.service
         now = time.monotonic()
+        if recs.feed is not None and now - last["feed"] >= FEED_EVERY_S:
+            last["feed"] = now
+            feed = recs.feed
+
+            def fresh() -> None:  # SQLite reads and the model update, off the loop
+                svc.observe(feed.poll(app[STORAGE], app[HOSTING], time.time()))
+
+            await asyncio.to_thread(fresh)
         if now - last["items"] > ITEMS_EVERY_S:  # new events, edited worlds
             last["items"] = now
             items = catalogue_items(app[CATALOG], app[HOSTING], datetime.now(UTC))
@@ -159,7 +199,7 @@ def _recommender(app: web.Application) -> Callable[[], Awaitable[None]]:
         if now - last["train"] > RETRAIN_EVERY_S:
             last["train"] = now
             signals = await asyncio.to_thread(
-                app[STORAGE].load_signals, time.time() - app[CONFIG].retention_days * 86400
+                load_signals, app[STORAGE], app[HOSTING], time.time() - app[CONFIG].retention_days * 86400
             )
             await asyncio.wrap_future(svc.retrain_async(signals, time.time()))
         hub = app[HUB]
@@ -167,7 +207,7 @@ def _recommender(app: web.Application) -> Callable[[], Awaitable[None]]:
             if s.instance is None or now - pushed.get(sid, -1e9) < SUGGEST_EVERY_S:
                 continue
             pushed[sid] = now
-            items_json = await suggestions(app, s.user_id, 5, s.last_left)
+            items_json = await suggestions(app, s.user_id, 5, s.last_left, s.instance.spec.id)
             hub.emit(sid, packb([MsgType.SUGGESTIONS, items_json]))
         for sid in [k for k in pushed if k not in hub.sessions]:
             del pushed[sid]
@@ -179,6 +219,8 @@ def _recommender(app: web.Application) -> Callable[[], Awaitable[None]]:
 # ----- retention ----------------------------------------------------------------------------
 def _retention(app: web.Application) -> Callable[[], Awaitable[None]]:
     async def step() -> None:
+        if not app[CLUSTER].leads:  # once per cluster, not once per worker
+            return
         cutoff = time.time() - app[CONFIG].retention_days * 86400
         n = await asyncio.to_thread(app[STORAGE].purge_before, cutoff)
         n += await asyncio.to_thread(privacy.purge, app[HOSTING], time.time())  # held reports past 90 days
@@ -215,6 +257,8 @@ async def run(app: web.Application) -> AsyncIterator[None]:
     duties.start("save", cfg.flush_every_s, save)
     duties.start("hosting", 0.5, _hosting(app))
     duties.start("assets", 0.25, _assets(app))
+    commands = CommandService()
+    duties.start("commands", 0.05, _commands(app, commands))
     duties.start("retention", RETENTION_EVERY_S, _retention(app), first_delay=5.0)
     if cfg.recommender:
         duties.start("recommender", 1.0, _recommender(app), first_delay=0.0)
@@ -234,6 +278,7 @@ async def run(app: web.Application) -> AsyncIterator[None]:
         t.cancel()
     await asyncio.gather(*extra, return_exceptions=True)
     await duties.stop_all()
+    await commands.close()
     await save()  # nothing moved is lost on a clean shutdown
     app[HASHER].shutdown(wait=False, cancel_futures=True)
     app[ASSETS].close()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from server.config import ServerConfig
-from server.effects import Broadcast, Close, Generate, PersistRemoved, PersistSpawned, PersistVisit, Send
+from server.effects import Ask, Broadcast, Close, Generate, PersistRemoved, PersistSpawned, PersistVisit, Relay, Send
 from server.errors import CloseConnection
 from server.hub import Hub
 from server.persist import WriteBehind
@@ -76,6 +76,8 @@ class Edge:
         self.write_behind = write_behind
         self.conns: dict[int, Connection] = {}
         self.generate: list[Generate] = []  # taken by the asset duty
+        self.asks: list[Ask] = []  # taken by the commands duty
+        self.relays: list[Relay] = []  # taken by the cluster link (server/cluster/link.py)
         self._closing: set[asyncio.Task[None]] = set()
         self.counters = {"frames_in": 0, "bytes_in": 0, "frames_out": 0, "bytes_out": 0, "slow_skips": 0}
         self.closes: dict[str, int] = {}  # close reason kind -> count (metrics)
@@ -101,6 +103,10 @@ class Edge:
                     self.write_behind.add(e)
                 case Generate():
                     self.generate.append(e)
+                case Ask():
+                    self.asks.append(e)
+                case Relay():
+                    self.relays.append(e)
 
     async def _send(self, sid: int, data: bytes) -> None:
         conn = self.conns.get(sid)

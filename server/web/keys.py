@@ -9,12 +9,14 @@ from aiohttp import web
 
 from server.assets import AssetService
 from server.catalog import Catalog
+from server.cluster.link import Cluster
 from server.config import ServerConfig
 from server.hosting import Hosting
 from server.hub import Hub
 from server.persist import WriteBehind
 from server.recommend import RecommenderService
 from server.storage import Storage
+from server.suggest import SignalFeed
 from server.web.duties import Duties
 from server.web.edge import Edge
 
@@ -25,6 +27,7 @@ class Recommender:
 
     service: RecommenderService | None = None
     failed: bool = False  # it could not be built: not retried every second
+    feed: SignalFeed | None = None  # fresh signals for service.observe (server.suggest)
 
 
 CONFIG = web.AppKey("config", ServerConfig)
@@ -38,6 +41,7 @@ EDGE = web.AppKey("edge", Edge)
 DUTIES = web.AppKey("duties", Duties)
 WRITE_BEHIND = web.AppKey("write_behind", WriteBehind)
 STARTED = web.AppKey("started", float)
+CLUSTER = web.AppKey("cluster", Cluster)  # presence across workers (server/cluster/)
 # Password hashing (scrypt, ~0.35 s and 128 MiB each) queues here, never in the default
 # executor: a burst of sign-ins must not hold the threads that saving and scoring use.
 HASHER = web.AppKey("hasher", ThreadPoolExecutor)

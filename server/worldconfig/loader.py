@@ -119,6 +119,7 @@ def _check_world(cfg: WorldConfig, path: Path) -> list[ValidationIssue]:
     issues += _dup([(o.id, ("objects", i, "id")) for i, o in enumerate(cfg.objects)], "object id", file, smap)
     issues += _dup([(p.id, ("portals", i, "id")) for i, p in enumerate(cfg.portals)], "portal id", file, smap)
     issues += _dup([(e.id, ("events", i, "id")) for i, e in enumerate(cfg.events)], "event id", file, smap)
+    issues += _dup([(n.name.casefold(), ("npcs", i, "name")) for i, n in enumerate(cfg.npcs)], "npc name", file, smap)
     for name, t in cfg.templates.items():
         issues += _dup(
             [(p.id, ("templates", name, "parts", i, "id")) for i, p in enumerate(t.parts)],
@@ -155,6 +156,12 @@ def _check_world(cfg: WorldConfig, path: Path) -> list[ValidationIssue]:
             add(
                 ("spawns", i, "position"),
                 f"expected a position inside bounds {_fmt_bounds(cfg)}, found {_fmt_v(s.position)}",
+            )
+    for i, npc in enumerate(cfg.npcs):
+        if not cfg.bounds.contains(npc.home):
+            add(
+                ("npcs", i, "home"),
+                f"expected a position inside bounds {_fmt_bounds(cfg)}, found {_fmt_v(npc.home)}",
             )
     for i, portal in enumerate(cfg.portals):
         if not cfg.bounds.contains(portal.position):
@@ -353,22 +360,29 @@ def validate_paths(paths: list[str]) -> tuple[int, list[str]]:
     with the other worlds in its directory, so that portals can be checked, but
     only that file's issues are reported.
     """
+    from .genprompts import generate_warnings
+
     lines: list[str] = []
+    warnings: list[str] = []  # generate prompts the model will not make as asked: shown, not failing
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            _, issues = load_worlds(p)
+            configs, issues = load_worlds(p)
             lines += [str(i) for i in issues]
+            for cfg in configs.values():
+                warnings += generate_warnings(cfg)
         elif p.is_file():
             target = p.resolve()
             results = [load_file(f) for f in world_files(p.parent) if f.resolve() != target]
             mine = load_file(p, raw)
             _, issues = combine([*results, mine])
             lines += [str(i) for i in issues if i.file == raw]
+            if mine.config is not None:
+                warnings += generate_warnings(mine.config)
         else:
             lines.append(f"{raw}:1:1: no such file or directory")
     lines = list(dict.fromkeys(lines))
-    return (1 if lines else 0), lines
+    return (1 if lines else 0), lines + list(dict.fromkeys(warnings))
 
 
 def schema_json() -> str:

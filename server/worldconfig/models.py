@@ -159,6 +159,15 @@ class Instances(Model):
     max_instances: StrictInt = Field(8, ge=1, le=1000)
 
 
+class Audio(Model):
+    """Voice in this world: spatial (nearest voices, from where they stand) or flat (a meeting room)."""
+
+    mode: Literal["spatial", "flat"] = Field(
+        "spatial", description="spatial: HRTF panning, nearest voices within radius; flat: everyone, no panning"
+    )
+    radius: Number = Field(15.0, gt=0.0, le=1000.0, description="metres within which voices are heard (spatial)")
+
+
 class Spawn(Model):
     name: Ident
     position: Vec3
@@ -413,6 +422,49 @@ class Portal(Model):
         }
 
 
+class ChatAssist(Model):
+    """The chat toxicity classifier's policy here (docs/commands.md): "flag" tells moderators,
+    "hold" also keeps lines scoring at least ``hold_at`` from being shown."""
+
+    mode: Literal["off", "flag", "hold"] = "flag"
+    hold_at: Unit = 0.9
+
+
+class NpcLines(Model):
+    """What a guide says; ``{name}`` is the person spoken to, ``{place}`` where they go, ``{npc}`` itself."""
+
+    greet: StrictStr = Field(
+        "Hi {name}, I'm {npc}! Say \"@{npc} show me the ...\" and I'll walk you there, or @plaza help.",
+        max_length=300,
+    )
+    follow: StrictStr = Field("Follow me to {place}, {name}.", max_length=300)
+    wait: StrictStr = Field("This way, {name}!", max_length=300)
+    arrive: StrictStr = Field("Here is {place}, {name}.", max_length=300)
+
+
+class Npc(Model):
+    """A server-driven avatar (docs/npc.md): greets newcomers and walks people to places."""
+
+    name: StrictStr = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+    home: Vec3 = Field(description="where it stands when idle (feet, metres)")
+    yaw_deg: Number = 0.0
+    behaviour: Literal["guide"] = "guide"
+    color: Color = "#ffd27a"
+    lines: NpcLines = Field(default_factory=NpcLines)
+    idle_return_s: Number = Field(30.0, gt=0.0, le=3600.0, description="idle this long away from home: walk back")
+
+    def to_client(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "home": list(self.home),
+            "yaw_deg": self.yaw_deg,
+            "behaviour": self.behaviour,
+            "color": self.color,
+            "lines": self.lines.model_dump(),
+            "idle_return_s": self.idle_return_s,
+        }
+
+
 @dataclass(frozen=True)
 class Occurrence:
     event_id: str
@@ -545,6 +597,7 @@ class WorldConfig(Model):
     visibility: Literal["public", "unlisted", "private"] = "public"
     capacity: StrictInt = Field(24, ge=1, le=5000, description="people per instance")
     instances: Instances = Field(default_factory=Instances)
+    audio: Audio = Field(default_factory=Audio)
     tick_rate: StrictInt = Field(20, ge=5, le=60, description="simulation ticks per second")
     bounds: Bounds = Field(default_factory=Bounds)
     spawns: list[Spawn] = Field(min_length=1)
@@ -554,6 +607,8 @@ class WorldConfig(Model):
     objects: list[ObjectSpec] = Field(default_factory=list)
     portals: list[Portal] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
+    npcs: list[Npc] = Field(default_factory=list, max_length=8)
+    chat_assist: ChatAssist = Field(default_factory=ChatAssist)
 
     # Where the config came from; used to point cross-file errors at the source.
     _file: str = PrivateAttr("")
@@ -620,4 +675,7 @@ class WorldConfig(Model):
             "portals": [p.to_client() for p in self.portals],
             "events": [e.to_client(o, self.id) for e, o in self.upcoming(now)],
             "roles": {"owner": self.roles.owner, "moderators": list(self.roles.moderators)},
+            "audio": {"mode": self.audio.mode, "radius": self.audio.radius},
+            "npcs": [n.to_client() for n in self.npcs],
+            "chat_assist": self.chat_assist.model_dump(),
         }

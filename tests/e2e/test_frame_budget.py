@@ -18,7 +18,9 @@ def test_fifty_avatars_cost_a_constant_number_of_draw_calls(
 ) -> None:
     page = pages.open(e2e_server.url + "/w/meeting-room?name=Perf&lowpower&test")
     page.wait_for_function("window.plaza && plaza.state().connected && plaza.state().frames > 5")
-    page.wait_for_timeout(300)  # settle: the world's meshes and models in before the base count
+    # The world loads progressively: every slice of scenery built before the base count.
+    page.wait_for_function("plaza.state().loading && plaza.state().loading.completeMs !== null", timeout=60_000)
+    page.wait_for_timeout(300)  # settle: models (glTF) in before the base count
 
     def stats() -> dict[str, float]:
         f = page.evaluate("plaza.state().frames")

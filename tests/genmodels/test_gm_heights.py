@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from genmodels import shapes
-from genmodels.heights import HEIGHT_FEATURES, MAX_HEIGHT, format_height, height_features, parse_height
+from genmodels.heights import HEIGHT_FEATURES, SIZE_MAX, format_height, height_features, parse_height
 from genmodels.prompts import check_prompt
 from genmodels.text import EMBED_DIM, Conditioner, minilm_available
 from genmodels.train import CONFIGS, build_net
@@ -50,10 +50,10 @@ def test_every_corpus_shape_has_captions_stating_its_height() -> None:
         assert all(w in shapes.vocab() for c in s.captions for w in ("m", "cm", "tall") if f" {w} " in f" {c} ")
 
 
-def test_heights_beyond_the_grid_get_a_note_not_an_error() -> None:
-    clean, notes = check_prompt("a 3 m tall pine tree")
-    assert clean == "a 3 m tall pine tree"
-    assert any(f"{MAX_HEIGHT:g} m" in n for n in notes)
+def test_sizes_beyond_what_assets_draw_get_a_note_not_an_error() -> None:
+    clean, notes = check_prompt("a 7 m tall pine tree")  # 0.1-5 m is honoured by scaling the asset
+    assert clean == "a 7 m tall pine tree"
+    assert any(f"drawing {SIZE_MAX:g} m" in n for n in notes)
     assert check_prompt("a 120 cm tall stone column")[1] == []  # units and numbers are known words
 
 

@@ -118,13 +118,14 @@ def test_bad_prompts_are_rejected_at_submit_with_a_clear_message(prompt: str, me
     q.shutdown()
 
 
-def test_unknown_words_are_best_effort_with_a_note() -> None:
+def test_what_the_prompt_check_notices_is_noted_on_the_job() -> None:
+    # the queue's own notes are generator-neutral (the generator adds what it understood)
     q = JobQueue(stepping(1, 0))
-    job = q.wait(q.submit("a zorbly tall pine tree"), timeout=5)
+    job = q.wait(q.submit("a 9 m tall pine tree"), timeout=5)
     assert job.state == JobState.DONE
-    assert any("zorbly" in n for n in job.notes)
-    job = q.wait(q.submit("a spaceship"), timeout=5)
-    assert any("no known object word" in n for n in job.notes)
+    assert any("drawing 5 m" in n for n in job.notes)
+    job = q.wait(q.submit("a 赤い chair"), timeout=5)
+    assert job.prompt == "a chair" and any("other scripts" in n for n in job.notes)
     q.shutdown()
 
 

@@ -19,6 +19,7 @@ import pytest
 from server.cli import main
 from server.config import CONFIG_ENV, ConfigError, ServerConfig, env_var, load_config, setting_names
 from server.interest import InterestSettings
+from server.voice.settings import VoiceSettings
 from tests.serverproc import ANY_PORT, REPO, wait_healthy
 from tests.worldconfig.helpers import BROKEN
 
@@ -155,6 +156,15 @@ def _other_value(name: str, default: object, tmp_path: Path) -> tuple[str, objec
         "trusted_proxies": ("10.1.0.0/16", ("10.1.0.0/16",)),
         "allowed_origins": ("*", ("*",)),
         "chat_words": ("x,y", ("x", "y")),
+        "database": ("postgresql://plaza@db/plaza", "postgresql://plaza@db/plaza"),
+        "redis": ("redis://redis:6379/0", "redis://redis:6379/0"),
+        "voice.url": ("http://sfu:8088/janus", "http://sfu:8088/janus"),
+        "voice.public_url": ("https://sfu.example.org/janus", "https://sfu.example.org/janus"),
+        "voice.admin_key": ("k3y", "k3y"),
+        "voice.janus": ("/opt/janus/bin/janus", Path("/opt/janus/bin/janus")),
+        "voice.rtp_ports": ("30000-30099", "30000-30099"),
+        "voice.ice_interfaces": ("eth0,lo", ("eth0", "lo")),
+        "voice.public_ip": ("203.0.113.7", "203.0.113.7"),
     }
     if name in special:
         return special[name]
@@ -175,8 +185,10 @@ def test_every_setting_is_settable_from_the_environment_and_the_file(
     defaults = load_config().settings()
     flat_defaults = {n: getattr(ServerConfig(), n) for n in setting_names() if "." not in n}
     flat_defaults |= {f"interest.{k}": v for k, v in dataclasses.asdict(InterestSettings()).items()}
+    flat_defaults |= {f"voice.{k}": v for k, v in dataclasses.asdict(VoiceSettings()).items()}
     assert set(defaults) == set(flat_defaults) and len(defaults) > 20
-    lines, nested = [], []
+    lines: list[str] = []
+    nested: dict[str, list[str]] = {}
     for name in setting_names():
         text, want = _other_value(name, flat_defaults[name], tmp_path)
         monkeypatch.setenv(env_var(name), text)
@@ -187,8 +199,9 @@ def test_every_setting_is_settable_from_the_environment_and_the_file(
         monkeypatch.delenv(env_var(name))
         head, _, key = name.rpartition(".")
         plain = text if isinstance(want, Path) else list(want) if isinstance(want, tuple) else want
-        (nested if head else lines).append(f"{key} = {json.dumps(plain)}")
-    cfg = write(tmp_path / "all.toml", "\n".join([*lines, "[interest]", *nested]) + "\n")
+        (nested.setdefault(head, []) if head else lines).append(f"{key} = {json.dumps(plain)}")
+    tables = [line for head, rows in nested.items() for line in (f"[{head}]", *rows)]
+    cfg = write(tmp_path / "all.toml", "\n".join([*lines, *tables]) + "\n")
     loaded = load_config(config_file=cfg)
     assert all(loaded.origins[n].kind == "file" for n in setting_names())
     assert loaded.settings() != defaults

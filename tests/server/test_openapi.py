@@ -78,4 +78,17 @@ async def test_bad_file_paths_are_plain_404s(server: ServerProcess, http: aiohtt
     for path in ("/assets/" + "x" * 300, "/assets/%00.glb", "/" + "y" * 300, "/w/lobby/", "/nonexistent"):
         async with http.get(server.url + path) as r:
             assert r.status == 404, path
-            assert r.content_type == "text/plain"  # a page, not an empty download
+            assert r.content_type == "text/html"  # a page a browser shows, not an empty download
+            page = await r.text()
+            assert "404 Not Found" in page and 'href="/"' in page, path
+
+
+async def test_malformed_world_address_is_a_page_that_says_so(
+    server: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    for path in ("/w/%E0%A4%A", "/w/Lobby", "/w/no%20such"):
+        async with http.get(server.url + path) as r:
+            assert (r.status, r.content_type) == (404, "text/html"), path
+            assert "lobby" in (await r.text()).lower(), path
+    async with http.get(server.url + "/w/no-such-world") as r:  # well-formed: the client says it
+        assert (r.status, r.content_type) == (200, "text/html")

@@ -17,10 +17,18 @@ import { makeLabel } from './labels.js';
 import { HostPanel } from './host.js';
 import { LobbyBoard, WorldSuggestions } from './board.js';
 import { AccountForm, signOut } from './account.js';
+import { EventBoard } from './eventboard.js';
+import { Voice, mountVoicePanel } from './voice.js';
+import { People } from './people.js';
+import { Bubbles } from './bubbles.js';
+import { Hover } from './hover.js';
+import { footprints, resolve as resolveCollisions, blocked } from './collide.js';
+import { authHeaders } from './account.js';
 
 const DEG = Math.PI / 180;
 const _v = new THREE.Vector3(), _v2 = new THREE.Vector3(), _q = new THREE.Quaternion();
 const _s = new THREE.Vector3(), _yq = new THREE.Quaternion(), _up = new THREE.Vector3(0, 1, 0);
+const _hp = new THREE.Vector3();
 
 export class App {
   constructor(params) {
@@ -37,6 +45,13 @@ export class App {
     // The emulated headset (tests) would otherwise render two 2k eyes in software GL.
     if (params.has('emulate')) renderer.xr.setFramebufferScaleFactor(0.25);
     renderer.shadowMap.enabled = this.shadows;
+    // Image-based light (an environment map from the sky) is cheap on any GPU but costs ~6x
+    // per frame in software GL (SwiftShader, llvmpipe: VMs, headless tests), where it is off
+    // unless asked for with ?env; ?noenv turns it off anywhere.
+    const gl = renderer.getContext(), dbg = gl.getExtension('WEBGL_debug_renderer_info');
+    this.gpu = dbg ? String(gl.getParameter(dbg.UNMASKED_RENDERER_WEBGL)) : '';
+    this.softwareGL = /SwiftShader|llvmpipe|softpipe|Software/i.test(this.gpu);
+    this.envLight = params.has('env') || (!params.has('noenv') && !this.softwareGL);
     renderer.info.autoReset = true;
     document.getElementById('view').appendChild(renderer.domElement);
     this.renderer = renderer;
@@ -88,6 +103,11 @@ export class App {
       onLobby: () => this.board.refresh(),
     });
     this.net = new Net(this._netHandlers());
+    // Voice (voice.js): the mic button, M / V keys and the people list live in #voice.
+    this.voice = new Voice({ client: this.net.client, head: (eid) => this.avatars.headPosition(eid),
+      onSpeaking: (eid, on) => this.avatars.setSpeaking(eid, on) });
+    mountVoicePanel(this.voice, document.getElementById('voice'), (eid) => this.names.get(eid));
+    this.earFwd = new THREE.Vector3(); this.earUp = new THREE.Vector3();
     this.host = new HostPanel((m) => this.net.send(m), (t) => this.ui.toast(t));
     this.suggest = new WorldSuggestions((world) => this.travel(world));
     this.board = new LobbyBoard((world) => this.ui._join(world), () => this.net.welcome?.session || null);
@@ -97,7 +117,18 @@ export class App {
     });
     this.xr = new XRControls(this);
     this.desktop = new DesktopControls(this);
-    this.vrChat = new VRChatPanel((p) => this.net.send([Msg.CHAT, p]));
+    // The wrist menu: chat with a virtual keyboard, people, mic mute (voice.js), leave.
+    this.vrChat = new VRChatPanel((p) => this.net.send([Msg.CHAT, p.slice(0, 500)]), {
+      onLeave: () => this.leave(),
+      onMute: () => { if (this.voice?.enabled) this.voice.toggleMute(); else this.voice?.enable?.(); },
+      muted: () => (this.voice?.enabled ? !!this.voice.muted : null),
+      people: () => this.people.rows().map((r) => `${r.name}${r.self ? ' (you)' : ''}${r.dist !== null ? ` · ${Math.round(r.dist)} m` : ''}`),
+    });
+    this.people = new People(this);
+    this.bubbles = new Bubbles(this.scene, this.avatars);
+    this.hover = new Hover(this);
+    this.avatars.isHidden = (id, name) => this.people.blocked.has(name);
+    this._socialControls();
 
     xrAvailability().then((msg) => this.ui.xrMessage(msg));
     this._last = performance.now();
@@ -107,12 +138,68 @@ export class App {
 
   // ---------------------------------------------------------------- joining
 
-  join(world, name, color) {
+  join(world, name, color, invite = null) {
     this.joined = { world, name, color };
     history.replaceState(null, '', `/w/${encodeURIComponent(world)}${location.search}`);
     this.ui.status('connecting', 'Connecting…');
     document.body.dataset.mode = 'world';
-    this.net.join(name, world, color);
+    this.net.join(name, world, color, invite);
+  }
+
+  /** Reactions (toolbar, keys 1-6), the make/generate panel, the invite-link button. */
+  _socialControls() {
+    const $ = (id) => document.getElementById(id);
+    $('reactions').addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-react]');
+      if (b) this.react(Number(b.dataset.react));
+    });
+    addEventListener('keydown', (e) => {
+      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.ctrlKey || e.metaKey || e.altKey) return;
+      const m = /^Digit([1-6])$/.exec(e.code);
+      if (m && document.body.dataset.mode === 'world') this.react(Number(m[1]));
+    });
+    const make = (prompt) => {
+      const p = String(prompt || '').trim();
+      if (!p) return;
+      this.net.send([Msg.CHAT, `/generate ${p}`.slice(0, 500)]);
+      this._makePending = true;
+      this._makeLog(`asked for “${p}”…`);
+    };
+    $('make-panel').addEventListener('click', (e) => { const b = e.target.closest('button[data-make]'); if (b) make(b.dataset.make); });
+    $('make-form').addEventListener('submit', (e) => { e.preventDefault(); make($('make-prompt').value); $('make-prompt').value = ''; });
+    $('invite-link').addEventListener('click', () => this.inviteLink());
+  }
+
+  react(kind) {
+    if (!this.net.connected) return;
+    this.net.send([Msg.REACT, kind]);
+  }
+
+  _makeLog(text, notes = '') {
+    const log = document.getElementById('make-log');
+    const li = document.createElement('li');
+    li.textContent = text;
+    if (notes) { const n = document.createElement('div'); n.className = 'notes'; n.textContent = notes; li.append(n); }
+    log.append(li);
+    while (log.children.length > 6) log.firstChild.remove();
+  }
+
+  /** A moderator's or owner's invite link for this world (POST /api/worlds/<w>/invites). */
+  async inviteLink() {
+    const out = document.getElementById('invite-out');
+    try {
+      const world = this.world.info.id;
+      const r = await fetch(`/api/worlds/${encodeURIComponent(world)}/invites`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', ...authHeaders(this.net.welcome?.session) }, body: JSON.stringify({ hours: 24 }),
+      });
+      const body = await r.json();
+      if (!r.ok) throw new Error(body.message || r.status);
+      const link = `${location.origin}/w/${encodeURIComponent(world)}?invite=${encodeURIComponent(body.invite)}`;
+      out.textContent = link;
+      try { await navigator.clipboard.writeText(link); this.ui.toast('Invite link copied (valid 24 h).'); } catch (e) { /* shown in the panel */ }
+    } catch (e) {
+      out.textContent = `Could not make an invite: ${e.message || e}`;
+    }
   }
 
   leave() {
@@ -128,6 +215,8 @@ export class App {
   }
 
   _clearWorld() {
+    clearInterval(this.boardTimer);
+    this.eventBoard = null;
     if (this.world) this.world.dispose(this.scene);
     this.world = null;
     this.avatars.clear();
@@ -138,8 +227,10 @@ export class App {
     return {
       status: (state, text) => { this.ui.status(state, text); this.vrChat.setStatus(state, text); this._statusBadge(state, text); },
       fatal: (code, reason) => {
-        this.ui.toast(code === CloseCode.UNKNOWN_WORLD ? 'That world does not exist.' : `Disconnected: ${reason || code}`);
-        if (code === CloseCode.UNKNOWN_WORLD) this.leave();
+        // Nothing will reconnect: back to the lobby (never a black world) with the reason in words.
+        const text = fatalText(code, reason, this.joined);
+        this.leave();
+        this.ui.toast(text, null, 'error');
       },
       welcome: (w) => this._welcome(w),
       enter: (ent, t) => {
@@ -158,19 +249,33 @@ export class App {
       },
       grabResult: (eid, granted, code) => this.grab.grabResult(eid, granted, code),
       chat: (from, name, text) => {
+        if (this.people.hides(name)) return; // personally muted or blocked: only for us
+        this.people.noteChat(name, text);
         this.ui.chat(name, text);
         this.vrChat.add(`${name}: ${text}`);
+        if (from !== this.selfId) this.bubbles.say(from, text);
       },
+      reaction: (from, kind) => { if (!this.people.isBlockedId(from)) this.bubbles.react(from, kind); },
       presence: (ev, id, name) => {
-        const text = `${name} ${ev === Presence.JOINED ? 'joined' : 'left'}`;
         if (ev === Presence.JOINED) this.names.set(id, name);
-        this.ui.chat('', text, 'notice');
-        this.vrChat.add(`· ${text}`);
+        // Thirty arrivals are one line that grows, not thirty lines (also on the VR panel).
+        const text = this.ui.presence(ev === Presence.JOINED, name);
+        this.vrChat.presence?.(text);
+        this.people.render();
       },
       error: (code, text, ref) => {
         // Server errors keep the connection; TOO_FAST etc. are expected during jumps.
         console.warn(`plaza: server error ${ErrorName[code] || code} (ref ${ref}): ${text}`);
         if (code === 10) this.ui.toast(text);
+        // A muted person's (or muted room's) chat is refused: say so, else it silently vanishes.
+        if (ErrorName[code] === 'FORBIDDEN' && ref === Msg.CHAT && this._makePending) {
+          this._makePending = false;
+          this._makeLog(`Not made: ${text}`);
+        } else if (ErrorName[code] === 'FORBIDDEN' && ref === Msg.CHAT) {
+          this.ui.toast(`Not sent: ${text}`, null, 'error');
+          this.ui.chat('', `Your message was not sent: ${text}`, 'notice');
+        }
+        if (ErrorName[code] === 'RATE_LIMITED' && ref === Msg.CHAT) this.ui.toast(`Slow down: ${text}`, null, 'error');
         if (ref === Msg.TRAVEL) this.travelling = false;
         if (ref === Msg.GRAB || ref === Msg.OBJECT_MOVE || ref === Msg.RELEASE) {
           if (ErrorName[code] === 'NOT_HOLDER' || ErrorName[code] === 'UNKNOWN_OBJECT') this.grab.drop();
@@ -193,6 +298,10 @@ export class App {
           return;
         }
         if (kind === NoticeKind.EVENT) this.host.eventNotice(data);
+        // Generation jobs: the make panel shows progress and the generator's own notes
+        // ("closest I can do…") to the person who asked.
+        if (data && typeof data.job === 'string') this._makePending = false;
+        if (data && typeof data.job === 'string') this._makeLog(text, typeof data.message === 'string' ? data.message : '');
         const elsewhere = kind === NoticeKind.EVENT && typeof data.world === 'string' && this.world && data.world !== this.world.info.id;
         // An event you RSVP'd to is starting elsewhere: one click takes you there.
         if (elsewhere) this.ui.toast(text, { label: 'Join', run: () => this.travel(data.world) });
@@ -229,9 +338,17 @@ export class App {
     this.travelling = false;
     this.portalArmed = false;
     if (this.joined) this.joined.world = w.world;
-    history.replaceState(null, '', `/w/${encodeURIComponent(w.world)}${location.search}`);
+    // An invite is spent on entry: keep it out of the address bar (and screenshots of it).
+    const qs = location.search.replace(/([?&])invite=[^&]*(&|$)/, (m, a, b) => (b ? a : '')).replace(/[?&]$/, '');
+    history.replaceState(null, '', `/w/${encodeURIComponent(w.world)}${qs}`);
     this.ui.showWorld(w.world_info);
     this.host.setWelcome(w);
+    this.people.setWelcome(w);
+    this.bubbles.clear();
+    document.querySelector('#people .invite-row').hidden = !(w.permissions || []).includes('invite');
+    // Late joiners: a host may have muted chat before we came in.
+    const muted = (w.events || []).find((ev) => ev.status === 'live' && (ev.live?.chat_muted || ev.live_state?.chat_muted));
+    if (muted) this.ui.chat('', `Chat is muted by the host of "${muted.title}": only moderators can talk.`, 'notice');
   }
 
   /** TRAVEL to another world (suggestions, event notices). */
@@ -246,11 +363,41 @@ export class App {
   _rebuild(info) {
     const objectsMap = this.world ? Object.fromEntries(this.objects.oidToEid) : {};
     if (this.world) this.world.dispose(this.scene);
+    this.loadT0 = performance.now();
+    this.timing = { world: info.id, firstFrameMs: null, completeMs: null };
     this.world = new World(info, { shadows: this.shadows, onProgress: (a, b) => this.ui.loading(a, b) });
-    this.world.apply(this.scene);
+    this.world.apply(this.scene, this.envLight ? this.renderer : null);
+    this.colliders = footprints(info.objects, this.world.groundY);
+    this._eventBoard(info);
     this.objects.reset(this.world, objectsMap);
     // Re-enter the objects we know so they follow the server again.
     for (const ent of this.net.entities.values()) if (ent.kind === EntityKind.OBJECT) this.objects.enter(ent, 0);
+  }
+
+  /** A world with an "event-board" object shows GET /api/events on it, refreshed each minute. */
+  _eventBoard(info) {
+    clearInterval(this.boardTimer);
+    this.eventBoard?.dispose();
+    this.eventBoard = null;
+    const spec = (info.objects || []).find((o) => o.id === 'event-board');
+    if (!spec) return;
+    this.eventBoard = new EventBoard(spec);
+    this.world.root.add(this.eventBoard.mesh);
+    this.eventBoard.refresh();
+    this.boardTimer = setInterval(() => this.eventBoard?.refresh(), 60000);
+  }
+
+  /** Progressive loading: build a slice of the scenery, enter entities that were waiting. */
+  _buildStep() {
+    const w = this.world;
+    if (w.complete) return;
+    w.step(this.xrPresenting() ? 3 : 6);
+    for (const oid of w.built) {
+      const ent = this.net.entities.get(this.objects.eidFor(oid));
+      if (ent) this.objects.enter(ent, 0);
+    }
+    w.built.length = 0;
+    if (w.complete && this.timing) this.timing.completeMs = Math.round(performance.now() - this.loadT0);
   }
 
   _placeAtSpawn(spawn, info) {
@@ -290,11 +437,30 @@ export class App {
   /** Walk the rig by `delta` (world metres), staying inside the world's bounds. */
   moveRig(delta) {
     const b = this.bounds, r = this.rig.position;
+    // The body is where the head is (room-scale VR: metres from the rig origin).
+    this.headPosition(_hp);
+    const ox = _hp.x - r.x, oz = _hp.z - r.z;
     r.add(delta);
+    if (this.colliders && this.colliders.length) {
+      const [x, z, hit] = resolveCollisions(this.colliders, r.x + ox, r.z + oz);
+      r.x = x - ox; r.z = z - oz;
+      if (hit) this.lastBump = hit;
+    }
     if (b) {
       r.x = Math.min(Math.max(r.x, b[0][0] + 0.3), b[1][0] - 0.3);
       r.z = Math.min(Math.max(r.z, b[0][2] + 0.3), b[1][2] - 0.3);
     }
+  }
+
+  /** Is the floor point (x, z) inside world geometry? */
+  blockedAt(x, z) { return !!this.colliders && blocked(this.colliders, x, z); }
+
+  /** Move floor point `p` (Vector3) out of world geometry (VR teleport targets). */
+  freeSpot(p) {
+    if (!this.colliders || !this.colliders.length) return p;
+    const [x, z] = resolveCollisions(this.colliders, p.x, p.z);
+    p.x = x; p.z = z;
+    return p;
   }
 
   requestTeleport(target) {
@@ -362,10 +528,13 @@ export class App {
     // Optional ?fps=N cap outside VR (battery on laptops, CPU in headless tests).
     if (this.maxFps && !this.xrPresenting() && now - this._last < 1000 / this.maxFps - 2) return;
     const dt = Math.min((now - this._last) / 1000, 0.1);
+    // Walking uses the real frame time (a slow GPU must not walk slower); only a stall (a
+    // background tab) is capped, so one frame never jumps further than the server allows.
+    const moveDt = Math.min((now - this._last) / 1000, 1.0);
     this._last = now;
     const xr = this.xrPresenting();
-    if (xr) this.xr.update(dt);
-    else if (this.world) this.desktop.update(dt);
+    if (xr) this.xr.update(moveDt);
+    else if (this.world) this.desktop.update(moveDt);
     this.rig.updateMatrixWorld(true);
     if (xr) this.renderer.xr.updateCamera(this.camera);
     this._selfPose(xr);
@@ -373,12 +542,18 @@ export class App {
       this.grab.update(dt, now);
       const rt = this.clock.renderTime(now);
       this.avatars.update(rt, dt);
+      this.bubbles.update(dt, this.camera, this.selfId, this.head.p);
+      this.hover.update(xr);
       this.objects.update(rt);
       this._portals();
       this._sendPose(dt);
       this._vrChat(xr);
+      this.voice.frame({ p: this.head.p, fwd: this.earFwd.set(0, 0, -1).applyQuaternion(this.head.q),
+        up: this.earUp.set(0, 1, 0).applyQuaternion(this.head.q) });
     }
+    if (this.world) this._buildStep();
     this.renderer.render(this.scene, this.camera);
+    if (this.timing && this.timing.firstFrameMs === null && this.world) this.timing.firstFrameMs = Math.round(performance.now() - this.loadT0);
     this.stats.calls = this.renderer.info.render.calls;
     this.stats.triangles = this.renderer.info.render.triangles;
     this.frames++;
@@ -419,7 +594,9 @@ export class App {
 
   _sendPose(dt) {
     this.poseAccum += dt;
-    if (this.poseAccum < 1 / this.inputRate || !this.net.connected) return;
+    // Not while a TRAVEL is answered: a pose from the old world would land in the new instance
+    // as a jump of metres (TOO_FAST) before WELCOME moves us to the spawn.
+    if (this.poseAccum < 1 / this.inputRate || !this.net.connected || this.travelling) return;
     this.poseAccum = 0;
     const parts = this.parts;
     const head = this.head.p;
@@ -493,10 +670,31 @@ export class App {
       avatars: this.avatars.snapshot(),
       objects: this.objects.snapshot(this.selfId),
       held: this.grab.held ? this.grab.held.eid : null,
+      hover: this.hover.oid,
+      bumped: this.lastBump || null, // the last object walking ran into (collisions)
       frames: this.frames,
       render: { ...this.stats },
+      // Time from WELCOME (world build start) to its first drawn frame and to all scenery built.
+      loading: this.timing ? { ...this.timing } : null,
+      voice: this.voice.state(),
+      people: this.people.rows().map(({ id, name, self, dist, muted, blocked }) => ({ id, name, self, dist: dist === null ? null : r4(dist), muted, blocked })),
+      ...this.bubbles.snapshot(),
     };
   }
 }
 
 function r4(x) { return Math.round(x * 10000) / 10000; }
+
+/** Why a connection ended for good, in words a newcomer can act on. */
+export function fatalText(code, reason, joined) {
+  const r = reason ? ` (${reason})` : '';
+  switch (code) {
+    case CloseCode.UNKNOWN_WORLD: return `There is no world "${joined?.world ?? ''}". Pick one from the list.`;
+    case CloseCode.UNAUTHORIZED: return `The name "${joined?.name ?? ''}" belongs to an account: sign in as it, or pick another display name.`;
+    case CloseCode.REFUSED: return `You cannot enter this world${r}. It may be private (ask for an invite link), locked, or you were banned.`;
+    case CloseCode.KICKED: return `A moderator removed you from this world${r}.`;
+    case CloseCode.BAD_HELLO: return `The server refused to let you in${r}.`;
+    case CloseCode.UNSUPPORTED_VERSION: return 'This page is out of date: reload it.';
+    default: return `Disconnected${r || ` (${code})`}.`;
+  }
+}

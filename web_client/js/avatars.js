@@ -24,6 +24,8 @@ class Avatar {
     this.out = new Float32Array(WIDTH);
     this.id = 0; this.name = ''; this.color = '#888888'; this.col = new THREE.Color(); this.slot = -1;
     this.fade = 0; this.leaving = false; this.hasPose = false;
+    this.hidden = false; // blocked by us: not drawn
+    this.tagW = 1; // the name tag's width as a fraction of its atlas cell (sized to the name)
   }
 }
 
@@ -63,19 +65,24 @@ export class Avatars {
     this.tagSlot = new THREE.InstancedBufferAttribute(new Float32Array(MAX_AVATARS), 1);
     this.tagSlot.setUsage(THREE.DynamicDrawUsage);
     geo.setAttribute('slot', this.tagSlot);
+    this.tagWidth = new THREE.InstancedBufferAttribute(new Float32Array(MAX_AVATARS).fill(1), 1);
+    this.tagWidth.setUsage(THREE.DynamicDrawUsage);
+    geo.setAttribute('tagw', this.tagWidth);
     const mat = new THREE.ShaderMaterial({
       transparent: true, depthWrite: false,
       uniforms: { atlas: { value: this.atlasTex }, cells: { value: new THREE.Vector2(TAG_COLS, TAG_ROWS) }, size: { value: new THREE.Vector2(0.48, 0.12) } },
       // Billboard: place the quad in view space around the instance origin, so it always
       // faces the viewer (per eye in VR) without any per-frame CPU work.
-      vertexShader: `attribute float slot; uniform vec2 cells; uniform vec2 size; varying vec2 vUv;
+      // tagw: the tag is only as wide as its name (a cell's left part), so "Al" is not a
+      // long empty pill.
+      vertexShader: `attribute float slot; attribute float tagw; uniform vec2 cells; uniform vec2 size; varying vec2 vUv;
         void main() {
           vec4 c = modelViewMatrix * instanceMatrix * vec4(0.0, 0.0, 0.0, 1.0);
           float s = length(instanceMatrix[0].xyz);
-          c.xy += position.xy * size * s;
+          c.xy += position.xy * vec2(size.x * tagw, size.y) * s;
           gl_Position = projectionMatrix * c;
           float col = mod(slot, cells.x), row = floor(slot / cells.x);
-          vUv = vec2((col + uv.x) / cells.x, 1.0 - (row + 1.0 - uv.y) / cells.y);
+          vUv = vec2((col + uv.x * tagw) / cells.x, 1.0 - (row + 1.0 - uv.y) / cells.y);
         }`,
       fragmentShader: `uniform sampler2D atlas; varying vec2 vUv;
         void main() { vec4 t = texture2D(atlas, vUv); if (t.a < 0.05) discard; gl_FragColor = t;
@@ -90,11 +97,14 @@ export class Avatars {
     scene.add(this.tags);
   }
 
+  /** Draws the tag into its cell; returns its width as a fraction of the cell. */
   _drawTag(slot, name, color) {
     const g = this.atlas, x = (slot % TAG_COLS) * TAG_W, y = Math.floor(slot / TAG_COLS) * TAG_H;
     g.clearRect(x, y, TAG_W, TAG_H);
+    g.font = '600 32px system-ui, sans-serif';
+    const w = Math.min(TAG_W, Math.ceil(g.measureText(name).width) + 50 + 20);
     g.fillStyle = 'rgba(10,12,20,0.72)';
-    g.beginPath(); g.roundRect(x + 2, y + 4, TAG_W - 4, TAG_H - 8, 22); g.fill();
+    g.beginPath(); g.roundRect(x + 2, y + 4, w - 4, TAG_H - 8, 22); g.fill();
     g.fillStyle = color;
     g.beginPath(); g.arc(x + 30, y + TAG_H / 2, 12, 0, Math.PI * 2); g.fill();
     g.fillStyle = '#ffffff';
@@ -105,6 +115,27 @@ export class Avatars {
     if (text !== name) text = text.slice(0, -1) + '…';
     g.fillText(text, x + 50, y + TAG_H / 2 + 1);
     this.atlasTex.needsUpdate = true;
+    return w / TAG_W;
+  }
+
+  /** Voice: the name tag shows a speaker and turns green while `id` talks (voice.js). */
+  setSpeaking(id, on) {
+    const a = this.byId.get(id);
+    if (!a || a.speaking === on) return;
+    a.speaking = on;
+    a.tagW = this._drawTag(a.slot, on ? `🔊 ${a.name}` : a.name, on ? '#3ddc84' : a.color);
+  }
+
+  /** The head position of `id` as rendered this frame ([x, y, z] metres), or null (voice.js). */
+  headPosition(id) {
+    const a = this.byId.get(id);
+    return a && a.hasPose ? [a.out[0], a.out[1], a.out[2]] : null;
+  }
+
+  /** Hide (block) or show avatar `id`; a blocked person is not drawn at all. */
+  setHidden(id, hidden) {
+    const a = this.byId.get(id);
+    if (a) a.hidden = hidden;
   }
 
   /** A new avatar entity (STATE enter). `values` are the protocol integers. */
@@ -120,10 +151,12 @@ export class Avatars {
       this.list.push(a);
     }
     a.leaving = false;
+    a.hidden = !!this.isHidden?.(id, name);
     a.name = name || `#${id}`;
     a.color = color || '#888888';
     a.col.set(a.color);
-    this._drawTag(a.slot, a.name, a.color);
+    a.speaking = false;
+    a.tagW = this._drawTag(a.slot, a.name, a.color);
     this.push(id, values, t);
   }
 
@@ -173,7 +206,7 @@ export class Avatars {
     let n = 0;
     for (let i = 0; i < list.length; i++) {
       const a = list[i];
-      if (!a.hasPose || !a.buf.sample(renderTime, a.out)) continue;
+      if (!a.hasPose || !a.buf.sample(renderTime, a.out) || a.hidden) continue;
       const o = a.out;
       const s = a.fade * a.fade * (3 - 2 * a.fade); // smoothstep: appear/disappear without popping
       _p.set(o[0], o[1], o[2]); _q.set(o[3], o[4], o[5], o[6]); _s.set(s, s, s);
@@ -187,6 +220,7 @@ export class Avatars {
       _p.y += 0.3;
       this.tags.setMatrixAt(n, _m.compose(_p, _yq, _s));
       this.tagSlot.array[n] = a.slot;
+      this.tagWidth.array[n] = a.tagW;
       for (let h = 0; h < 2; h++) {
         const b = 7 + h * 7;
         _p.set(o[b], o[b + 1], o[b + 2]); _q.set(o[b + 3], o[b + 4], o[b + 5], o[b + 6]);
@@ -203,6 +237,7 @@ export class Avatars {
       if (all[i].instanceColor) all[i].instanceColor.needsUpdate = true;
     }
     this.tagSlot.needsUpdate = true;
+    this.tagWidth.needsUpdate = true;
     this.visible = n;
   }
 
@@ -211,7 +246,7 @@ export class Avatars {
     const r = (x) => Math.round(x * 10000) / 10000;
     const pose = (o, b) => ({ p: [r(o[b]), r(o[b + 1]), r(o[b + 2])], q: [r(o[b + 3]), r(o[b + 4]), r(o[b + 5]), r(o[b + 6])] });
     return this.list.filter((a) => a.hasPose && !a.leaving).map((a) => ({
-      id: a.id, name: a.name, color: a.color,
+      id: a.id, name: a.name, color: a.color, hidden: a.hidden, tagWidth: r(a.tagW),
       head: pose(a.out, 0), left: pose(a.out, 7), right: pose(a.out, 14),
     }));
   }

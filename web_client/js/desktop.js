@@ -26,7 +26,9 @@ export class DesktopControls {
     addEventListener('keydown', (e) => {
       if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement) return;
       this.keys.add(e.code);
-      if (e.code === 'Enter') app.ui.focusChat();
+      // preventDefault: else this same Enter, now in the focused box, submits the empty form
+      // (which blurs it again) and the next keys walk instead of typing.
+      if (e.code === 'Enter' || e.code === 'NumpadEnter') { e.preventDefault(); this.keys.delete(e.code); app.ui.focusChat(); }
     });
     addEventListener('keyup', (e) => this.keys.delete(e.code));
     addEventListener('blur', () => this.keys.clear());

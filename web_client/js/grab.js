@@ -29,6 +29,18 @@ export class Grab {
   /** Find the grabbable object nearest to `hand` (touching it, else along its ray) and ask for it. */
   tryGrab(hand, label, rayOrigin = null, rayDir = null) {
     if (this.held || this.pending) return false;
+    const best = this.pick(hand, rayOrigin, rayDir);
+    if (!best) return false;
+    const eid = this.app.objects.eidFor(best.userData.oid);
+    if (!eid) return false;
+    this.pending = { eid, hand, obj: best, label };
+    this.app.net.send([Msg.GRAB, eid]);
+    return true;
+  }
+
+  /** The grabbable `hand` would take now (touching it, else along its ray), or null. Also
+   * what the hover highlight shows. */
+  pick(hand, rayOrigin = null, rayDir = null) {
     const app = this.app;
     hand.updateMatrixWorld(true);
     hand.getWorldPosition(_p);
@@ -52,12 +64,7 @@ export class Grab {
         if (o) { best = o; break; }
       }
     }
-    if (!best) return false;
-    const eid = app.objects.eidFor(best.userData.oid);
-    if (!eid) return false;
-    this.pending = { eid, hand, obj: best, label };
-    app.net.send([Msg.GRAB, eid]);
-    return true;
+    return best;
   }
 
   grabResult(eid, granted, code) {

@@ -45,7 +45,15 @@ const m = location.pathname.match(/^\/w\/([^/]+)\/?$/);
 if (m) {
   const name = params.get('name');
   if (name) app.ui.setName(name.slice(0, 32));
-  app.join(decodeURIComponent(m[1]), app.ui.displayName(), app.ui.color());
+  let world = null;
+  try { world = decodeURIComponent(m[1]); } catch (e) { /* bad percent-encoding: said below */ }
+  // ?invite=TOKEN: an invite link to a private world (POST /api/worlds/<w>/invites).
+  if (world) app.join(world, app.ui.displayName(), app.ui.color(), params.get('invite'));
+  else {
+    history.replaceState(null, '', '/');
+    app.ui.showLobby();
+    app.ui.toast('That link is not a valid world address. Pick a world from the list.', null, 'error');
+  }
 } else {
   app.ui.showLobby();
 }

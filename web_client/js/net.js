@@ -4,6 +4,7 @@
 // file adds what is browser- and app-specific: the page's /ws URL, the guest token kept in
 // localStorage, and the App's callbacks.
 import { PlazaClient } from '@plaza/sdk/client.js';
+import { Msg } from '@plaza/sdk/protocol.js';
 
 // The guest token from WELCOME: sent in later HELLOs so a reconnect (or a reload) stays the
 // same guest (same user key, same permissions). Never put in a URL.
@@ -46,6 +47,8 @@ export class Net {
     c.on('suggestions', (items) => h.suggestions?.(items));
     c.on('tokenRejected', () => h.tokenRejected?.());
     c.on('warning', (text) => console.warn(`plaza: ${text}`));
+    // REACTION (80) has no SDK event of its own: read it off the raw message stream.
+    c.on('message', (m) => { if (m[0] === Msg.REACTION) h.reaction?.(m[1], m[2]); });
   }
 
   /** Entities in view (SDK Entity: id, kind, info, values as integers). */
@@ -56,8 +59,8 @@ export class Net {
   get rttMs() { return this.client.rttMs; }
 
   /** Join `world` as `name`; keeps trying until left (failures arrive as status/fatal). */
-  join(name, world, color) {
-    this.client.join({ name, world, color }).catch(() => {});
+  join(name, world, color, invite = null) {
+    this.client.join({ name, world, color, ...(invite ? { invite } : {}) }).catch(() => {});
   }
 
   leave() { this.client.leave(); }

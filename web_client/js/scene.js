@@ -114,9 +114,47 @@ export class World {
     this.pending = 0;
     this.manager = new THREE.LoadingManager();
     this.manager.onProgress = (_url, loaded, total) => onProgress(loaded, total);
+    this.envMap = null;
+    // Progressive loading: the sky, lights, ground, portals and everything grabbable (the
+    // shared objects STATE refers to) now; static scenery in slices over the next frames
+    // (step()), so the first frame after WELCOME is drawn in milliseconds, not seconds.
+    this.queue = [];
+    this.built = []; // oids of deferred single objects built since the last drain
     this._environment(info.environment || {});
     this._objects(info.objects || []);
     this._portals(info.portals || []);
+  }
+
+  /** Build queued scenery for up to `budgetMs`; true while some is left. */
+  step(budgetMs = 6) {
+    const t0 = performance.now();
+    while (this.queue.length && performance.now() - t0 < budgetMs) this.queue.shift()();
+    return this.queue.length > 0;
+  }
+
+  get complete() { return this.queue.length === 0; }
+
+  /** Image-based light from the world's own sky (PMREM), so metal reflects something
+   * (dark metal with nothing to reflect is a flat brown blob). */
+  _envFromSky(renderer) {
+    if (!renderer || this.envMap) return;
+    const sky = this.root.getObjectByName('sky');
+    const skyScene = new THREE.Scene();
+    if (sky) {
+      skyScene.add(new THREE.Mesh(sky.geometry, sky.material));
+    } else skyScene.background = this.background;
+    // A bright band low in the sky stands in for the sun's bounce off the ground.
+    const ground = new THREE.Mesh(new THREE.CircleGeometry(400, 16).rotateX(-Math.PI / 2),
+      new THREE.MeshBasicMaterial({ color: this.info.environment?.ground?.color || '#444444' }));
+    ground.position.y = -5;
+    skyScene.add(ground);
+    const pmrem = new THREE.PMREMGenerator(renderer);
+    // 64 px faces: a sky gradient has no detail to lose, and software GL (tests, weak
+    // laptops) takes seconds over the default 256.
+    this.envRT = pmrem.fromScene(skyScene, 0, 0.1, 1000, { size: 64 });
+    pmrem.dispose();
+    ground.geometry.dispose(); ground.material.dispose();
+    this.envMap = this.envRT.texture;
   }
 
   _environment(env) {
@@ -189,27 +227,32 @@ export class World {
         const key = `${o.shape}|${JSON.stringify(o.material || {})}`;
         if (!batches.has(key)) batches.set(key, []);
         batches.get(key).push(o);
-      } else {
+      } else if (o.grabbable) {
         this._single(o);
+      } else {
+        // Entities whose STATE came before they were built are entered then (App drains it).
+        this.queue.push(() => { this._single(o); this.built.push(o.id); });
       }
     }
-    for (const list of batches.values()) {
-      const o0 = list[0];
-      const geo = sharedGeometry(o0.shape), mat = sharedMaterial(o0.material || {}, o0.shape);
-      if (list.length === 1) { this._single(o0); continue; }
-      const inst = new THREE.InstancedMesh(geo, mat, list.length);
-      list.forEach((o, i) => {
-        _p.fromArray(o.position); _q.fromArray(o.rotation);
-        _s.set(o.size[0] * o.scale[0], o.size[1] * o.scale[1], o.size[2] * o.scale[2]);
-        inst.setMatrixAt(i, _m.compose(_p, _q, _s));
-      });
-      inst.computeBoundingSphere();
-      inst.castShadow = inst.receiveShadow = this.shadows;
-      inst.name = `batch:${o0.shape}:${list.length}`;
-      inst.userData.oids = list.map((o) => o.id);
-      for (const o of list) this.objectMeshes.set(o.id, inst);
-      this.root.add(inst);
-    }
+    for (const list of batches.values()) this.queue.push(() => this._batch(list));
+  }
+
+  _batch(list) {
+    const o0 = list[0];
+    const geo = sharedGeometry(o0.shape), mat = sharedMaterial(o0.material || {}, o0.shape);
+    if (list.length === 1) { this._single(o0); this.built.push(o0.id); return; }
+    const inst = new THREE.InstancedMesh(geo, mat, list.length);
+    list.forEach((o, i) => {
+      _p.fromArray(o.position); _q.fromArray(o.rotation);
+      _s.set(o.size[0] * o.scale[0], o.size[1] * o.scale[1], o.size[2] * o.scale[2]);
+      inst.setMatrixAt(i, _m.compose(_p, _q, _s));
+    });
+    inst.computeBoundingSphere();
+    inst.castShadow = inst.receiveShadow = this.shadows;
+    inst.name = `batch:${o0.shape}:${list.length}`;
+    inst.userData.oids = list.map((o) => o.id);
+    for (const o of list) this.objectMeshes.set(o.id, inst);
+    this.root.add(inst);
   }
 
   _single(o) {
@@ -230,6 +273,12 @@ export class World {
       loadModel(url, this.manager).then((scene) => {
         const copy = scene.clone(true); // geometry and materials stay shared with the cache
         copy.traverse((c) => { if (c.isMesh) c.castShadow = c.receiveShadow = this.shadows; });
+        if (o.kind !== 'model') {
+          // a generated asset stands on the bottom of its stand-in box (the author's surface), its
+          // lowest point there whatever the file's origin (older assets had their floor at y = -0.9)
+          const low = new THREE.Box3().setFromObject(copy).min.y;
+          if (Number.isFinite(low)) copy.position.y = -o.size[1] / 2 - low;
+        }
         obj.add(copy);
       }).catch((e) => {
         console.warn(`plaza: could not load ${url}`, e);
@@ -264,6 +313,7 @@ export class World {
       const copy = scene.clone(true);
       copy.traverse((c) => { if (c.isMesh) c.castShadow = c.receiveShadow = this.shadows; });
       const box = new THREE.Box3().setFromObject(copy); // before add: in the object's own frame
+      if (!box.isEmpty()) { copy.position.y = -box.min.y; box.translate(_p.set(0, -box.min.y, 0)); } // base on the anchor: the server spawns on the surface
       obj.add(copy);
       if (!box.isEmpty()) {
         obj.userData.radius = Math.max(0.2, 0.5 * box.getSize(_p).length());
@@ -315,21 +365,37 @@ export class World {
       disc.scale.setScalar(p.radius);
       const label = makeLabel(p.label || p.target, { height: 0.28, color: '#ffffff', background: 'rgba(0,0,0,0.45)' });
       label.position.y = p.radius + 0.35;
-      g.add(ring, disc, label);
+      // A portal faces its forward (-z turned by yaw_deg, docs/worlds.md); a plane's readable
+      // side is +z, so turn the label round to read from where the portal faces...
+      label.rotation.y = Math.PI;
+      label.material.side = THREE.FrontSide;
+      label.name = 'portal-label';
+      // ...and give the back its own (unmirrored) copy of the same texture.
+      const back = new THREE.Mesh(label.geometry, label.material);
+      back.scale.copy(label.scale);
+      back.position.copy(label.position);
+      back.name = 'portal-label-back';
+      g.add(ring, disc, label, back);
       g.name = `portal:${p.id}`;
       this.root.add(g);
       this.portals.push({ ...p, center: new THREE.Vector3().fromArray(p.position), object: g, disc });
     }
   }
 
-  apply(scene) {
+  apply(scene, renderer = null) {
     scene.background = this.background;
     scene.fog = this.fog;
+    this._envFromSky(renderer);
+    scene.environment = this.envMap;
+    scene.environmentIntensity = 0.6;
     scene.add(this.root);
   }
 
   dispose(scene) {
     scene.remove(this.root);
+    this.queue.length = 0;
+    if (scene.environment === this.envMap) scene.environment = null;
+    this.envRT?.dispose();
     // Shared geometries/materials stay cached for the next world; dispose only our own.
     this.root.traverse((o) => {
       if (o.isInstancedMesh) o.dispose();

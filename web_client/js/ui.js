@@ -14,6 +14,32 @@ function when(iso) {
   return d.toLocaleString(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 }
 
+/** "5 min", "2 h 10 min": how long ago `iso` (or Unix seconds) was. */
+export function since(start, now = Date.now()) {
+  const t = typeof start === 'number' ? start * 1000 : new Date(start).getTime();
+  const min = Math.max(0, Math.round((now - t) / 60000));
+  if (min < 1) return 'just now';
+  if (min < 60) return `${min} min ago`;
+  const h = Math.floor(min / 60), m = min % 60;
+  return m ? `${h} h ${m} min ago` : `${h} h ago`;
+}
+
+/** An event's time for people: "live now · started 12 min ago" or its local start time. */
+export function eventTime(ev) {
+  const live = ev.live === true || ev.status === 'live' || (ev.live && typeof ev.live === 'object' && ev.status === 'live');
+  if (live) return `live now · started ${since(ev.start)}`;
+  return when(typeof ev.start === 'number' ? ev.start * 1000 : ev.start);
+}
+
+/** True on phones and tablets: touch is the main input (the help text and joystick follow it). */
+export function touchFirst() {
+  return matchMedia('(pointer: coarse)').matches || (navigator.maxTouchPoints > 0 && !matchMedia('(pointer: fine)').matches);
+}
+
+// Consecutive join/leave notices (nothing else said in between) within this long of each
+// other are one line ("Ada, Bo and 3 others joined").
+const PRESENCE_MERGE_MS = 60000;
+
 export class UI {
   constructor({ onJoin, onLeave, onChat, onEnterVR, onSmoothMove, onLobby }) {
     this.onJoin = onJoin;
@@ -36,6 +62,9 @@ export class UI {
       $('chat-input').value = '';
       $('chat-input').blur();
     });
+    $('chat-input').addEventListener('keydown', (e) => { if (e.key === 'Escape') $('chat-input').blur(); });
+    if (touchFirst()) $('help').textContent = 'Left stick to walk · drag to look · tap an object to grab, tap again to throw · tap the chat box to talk';
+    this.presenceLine = null; // {li, joined: [], left: [], t}
     $('enter-vr').addEventListener('click', onEnterVR);
     const smooth = $('smooth-move');
     smooth.checked = localStorage.getItem('plaza.smoothMove') === '1';
@@ -74,25 +103,69 @@ export class UI {
     this.refreshTimer = setInterval(() => this.refreshWorlds(), 5000);
   }
 
+  /** The world cards, updated in place: a card per world id, its text nodes rewritten only
+   * when they change (keyboard focus stays on its button; screen readers are not made to
+   * re-read the list: only the "n worlds" summary is a live region). */
+  _renderWorlds(worlds) {
+    const box = $('worlds');
+    box.querySelector(':scope > p')?.remove();
+    const seen = new Set();
+    let prev = null;
+    for (const w of worlds) {
+      seen.add(w.id);
+      let card = box.querySelector(`article.world[data-id="${CSS.escape(w.id)}"]`);
+      if (!card) {
+        card = document.createElement('article');
+        card.className = 'world';
+        card.dataset.id = w.id;
+        card.innerHTML = '<header><h2></h2><span class="occ" title="people here now"></span></header><p class="desc"></p><ul class="tags"></ul><ul class="events"></ul><button type="button"></button>';
+        card.querySelector('button').dataset.world = w.id;
+      }
+      const set = (sel, text) => { const el = card.querySelector(sel); if (el.textContent !== text) el.textContent = text; };
+      set('h2', w.name);
+      set('.occ', `${w.occupancy} / ${w.capacity}`);
+      card.querySelector('.occ').setAttribute('aria-label', `${w.occupancy} of ${w.capacity} people here now`);
+      set('.desc', w.description || '');
+      const tags = (w.tags || []).join('\u0000');
+      const tl = card.querySelector('.tags');
+      if (tl.dataset.v !== tags) { tl.dataset.v = tags; tl.replaceChildren(...(w.tags || []).map((t) => Object.assign(document.createElement('li'), { textContent: t }))); }
+      const evs = (w.events || []).slice(0, 3);
+      const evKey = JSON.stringify(evs.map((ev) => [ev.title, ev.host, ev.start, ev.status, eventTime(ev)]));
+      const el = card.querySelector('.events');
+      el.hidden = evs.length === 0;
+      if (el.dataset.v !== evKey) {
+        el.dataset.v = evKey;
+        el.innerHTML = evs.map((ev) => `<li>${ev.status === 'live' || ev.live === true ? '<b class="live">LIVE</b> ' : ''}<time datetime="${esc(typeof ev.start === 'number' ? new Date(ev.start * 1000).toISOString() : ev.start)}">${esc(eventTime(ev))}</time> — ${esc(ev.title)}${ev.host ? ` <small>with ${esc(ev.host)}</small>` : ''}</li>`).join('');
+      }
+      set('button', `Join ${w.name}`);
+      // Where it belongs in the order (occupancy changes it); moving keeps the node (and focus).
+      const want = prev ? prev.nextElementSibling : box.firstElementChild;
+      if (want !== card) {
+        const focused = card.contains(document.activeElement) ? document.activeElement : null;
+        box.insertBefore(card, want);
+        focused?.focus();
+      }
+      prev = card;
+    }
+    for (const card of [...box.querySelectorAll('article.world')]) if (!seen.has(card.dataset.id)) card.remove();
+    const sum = $('worlds-status');
+    const text = `${worlds.length} worlds, ${worlds.reduce((n, w) => n + w.occupancy, 0)} people in them`;
+    if (sum && sum.textContent !== text) sum.textContent = text;
+  }
+
   async refreshWorlds() {
     let worlds;
     try {
       const r = await fetch('/api/worlds', { cache: 'no-store' });
       worlds = await r.json();
     } catch (e) {
-      $('worlds').innerHTML = '<p class="error">Could not reach the server. Retrying…</p>';
+      if (!$('worlds').querySelector('article')) $('worlds').innerHTML = '<p class="error">Could not reach the server. Retrying…</p>';
+      const sum = $('worlds-status');
+      if (sum) sum.textContent = 'Could not reach the server. Retrying…';
       return;
     }
     worlds.sort((a, b) => (a.id === 'lobby' ? -1 : b.id === 'lobby' ? 1 : b.occupancy - a.occupancy || a.name.localeCompare(b.name)));
-    $('worlds').innerHTML = worlds.map((w) => `
-      <article class="world" data-id="${esc(w.id)}">
-        <header><h2>${esc(w.name)}</h2><span class="occ" title="people here now">${w.occupancy} / ${w.capacity}</span></header>
-        <p>${esc(w.description)}</p>
-        <ul class="tags">${(w.tags || []).map((t) => `<li>${esc(t)}</li>`).join('')}</ul>
-        ${(w.events || []).length ? `<ul class="events">${w.events.slice(0, 3).map((ev) => `
-          <li>${ev.live ? '<b class="live">LIVE</b> ' : ''}<time datetime="${esc(ev.start)}">${esc(when(ev.start))}</time> — ${esc(ev.title)}${ev.host ? ` <small>with ${esc(ev.host)}</small>` : ''}</li>`).join('')}</ul>` : ''}
-        <button data-world="${esc(w.id)}">Join ${esc(w.name)}</button>
-      </article>`).join('');
+    this._renderWorlds(worlds);
   }
 
   showWorld(info) {
@@ -107,6 +180,18 @@ export class UI {
     const el = $('status');
     el.dataset.state = state;
     el.textContent = text;
+    // "reconnecting in 2.0 s": the SDK says it once; count it down so it is seen to move.
+    clearInterval(this.countdown);
+    const m = /in (\d+(?:\.\d+)?) s/.exec(text);
+    if (state === 'reconnecting' && m) {
+      const until = performance.now() + Number(m[1]) * 1000;
+      this.countdown = setInterval(() => {
+        const left = Math.max(0, (until - performance.now()) / 1000);
+        el.textContent = text.replace(m[0], `in ${left.toFixed(1)} s`);
+        this.onStatusText?.(el.textContent);
+        if (left <= 0) clearInterval(this.countdown);
+      }, 100);
+    }
   }
 
   loading(loaded, total) {
@@ -121,6 +206,8 @@ export class UI {
     $('xr-message').textContent = text || '';
     $('xr-message').hidden = !text;
     $('enter-vr').hidden = !!text;
+    // Smooth move is a thumbstick option: no headset (or a phone's), no stick, no checkbox.
+    $('smooth-move-opt').hidden = !!text || touchFirst();
   }
 
   chat(name, text, kind = 'msg') {
@@ -137,12 +224,40 @@ export class UI {
     log.scrollTop = log.scrollHeight;
   }
 
-  clearChat() { $('chat-log').innerHTML = ''; }
+  /** Join/leave notices: arrivals close together share one line that is updated in place. */
+  presence(joined, name) {
+    const now = performance.now();
+    let p = this.presenceLine;
+    const log = $('chat-log');
+    if (!p || now - p.t > PRESENCE_MERGE_MS || log.lastElementChild !== p.li) {
+      const li = document.createElement('li');
+      li.className = 'notice presence';
+      log.append(li);
+      while (log.children.length > 100) log.firstChild.remove();
+      p = this.presenceLine = { li, joined: [], left: [], t: now };
+    }
+    p.t = now;
+    const [add, drop] = joined ? [p.joined, p.left] : [p.left, p.joined];
+    const i = drop.indexOf(name);
+    if (i >= 0) drop.splice(i, 1); // came and went within the window: not worth a word
+    else add.push(name);
+    const names = (a) => (a.length <= 3 ? a.join(', ').replace(/, ([^,]*)$/, ' and $1') : `${a.slice(0, 2).join(', ')} and ${a.length - 2} others`);
+    const parts = [];
+    if (p.joined.length) parts.push(`${names(p.joined)} joined`);
+    if (p.left.length) parts.push(`${names(p.left)} left`);
+    p.li.textContent = parts.join(' · ');
+    p.li.hidden = parts.length === 0;
+    log.scrollTop = log.scrollHeight;
+    return p.li.textContent;
+  }
+
+  clearChat() { $('chat-log').innerHTML = ''; this.presenceLine = null; }
   focusChat() { if (document.body.dataset.mode === 'world') $('chat-input').focus(); }
 
   /** A short message; with `action` ({label, run}) a button too, and it stays longer. */
-  toast(text, action = null) {
+  toast(text, action = null, kind = 'info') {
     const el = $('toast');
+    el.dataset.kind = kind;
     el.querySelector('span').textContent = text;
     const b = el.querySelector('button');
     b.hidden = !action;
@@ -150,6 +265,7 @@ export class UI {
     b.onclick = action ? () => { el.hidden = true; action.run(); } : null;
     el.hidden = false;
     clearTimeout(this.toastTimer);
-    this.toastTimer = setTimeout(() => { el.hidden = true; }, action ? 10000 : 2500);
+    // Errors stay long enough to be read (a sentence at a newcomer's pace).
+    this.toastTimer = setTimeout(() => { el.hidden = true; }, action ? 10000 : kind === 'error' ? 8000 : 2500);
   }
 }

@@ -1,18 +1,33 @@
-// The in-VR chat panel: a canvas texture on a small board above the left controller, with
-// the latest messages and quick-phrase buttons pressed by pointing the other controller's
-// ray at them and pulling the trigger. The canvas is redrawn only when something changes.
+// The in-VR wrist menu: a canvas texture on a small board above the left controller, pressed
+// by pointing the other controller's ray at it and pulling the trigger. Pages:
+// - chat: the latest messages, a toolbar (Type, People, Mute, Leave) and quick phrases;
+// - keyboard: a virtual keyboard for free-text chat (Send, ⌫, Space, Close);
+// - people: who is here and how far (from the App's people list).
+// The canvas is redrawn only when something changes.
 import * as THREE from 'three';
 
 const W = 512, H = 420;
 export const QUICK_PHRASES = ['Hi!', 'Over here!', 'Thanks!', 'Bye!'];
-const BTN_Y = H - 70, BTN_H = 56;
+const BTN_Y = H - 70, BTN_H = 56; // the bottom row (quick phrases; keyboard: Space/⌫/Send/Close)
+const TOOL_Y = BTN_Y - 62, TOOL_H = 50;
+const CHAT_LINES = 5;
+const KEY_ROWS = ['1234567890', 'QWERTYUIOP', 'ASDFGHJKL?', 'ZXCVBNM,.!'];
 
 const _ray = new THREE.Raycaster(), _q = new THREE.Quaternion(), _o = new THREE.Vector3(), _d = new THREE.Vector3();
 
 export class VRChatPanel {
-  constructor(onPhrase) {
+  /**
+   * @param {(text: string) => void} onPhrase send a chat line
+   * @param {{onLeave?: () => void, onMute?: () => void, muted?: () => boolean|null, people?: () => string[]}} [menu]
+   */
+  constructor(onPhrase, menu = {}) {
     this.onPhrase = onPhrase;
+    this.menu = menu;
     this.lines = [];
+    this.page = 'chat';
+    this.typed = '';
+    this.shift = false;
+    this.hits = []; // [{x, y, w, h, act}] of the last draw
     this.canvas = document.createElement('canvas');
     this.canvas.width = W; this.canvas.height = H;
     this.tex = new THREE.CanvasTexture(this.canvas);
@@ -41,50 +56,114 @@ export class VRChatPanel {
     this.draw();
   }
 
+  /** The growing join/leave line: rewritten in place while it is the latest line. */
+  presence(text) {
+    if (this.presenceIdx !== undefined && this.presenceIdx === this.lines.length - 1) {
+      this.lines[this.presenceIdx] = `· ${text}`;
+      this.draw();
+      return;
+    }
+    this.add(`· ${text}`);
+    this.presenceIdx = this.lines.length - 1;
+  }
+
   add(text) {
+    this.presenceIdx = undefined;
     this.lines.push(text);
     if (this.lines.length > 7) this.lines.shift();
-    this.draw();
+    if (this.page === 'chat') this.draw();
+  }
+
+  _button(g, x, y, w, h, label, act, color = '#2d5fa8') {
+    g.fillStyle = color;
+    g.beginPath(); g.roundRect(x, y, w, h, 12); g.fill();
+    g.fillStyle = '#ffffff';
+    g.font = `600 ${h > 40 ? 22 : 20}px system-ui, sans-serif`;
+    g.textAlign = 'center';
+    g.fillText(label, x + w / 2, y + h / 2 + 8);
+    g.textAlign = 'left';
+    this.hits.push({ x, y, w, h, act });
+  }
+
+  _fit(g, l, max = W - 40) {
+    let t = l;
+    while (g.measureText(t).width > max && t.length > 4) t = t.slice(0, -2);
+    return t === l ? t : t + '…';
   }
 
   draw() {
     const g = this.canvas.getContext('2d');
+    this.hits = [];
     g.clearRect(0, 0, W, H);
     g.fillStyle = 'rgba(12,16,28,0.86)';
     g.beginPath(); g.roundRect(0, 0, W, H, 24); g.fill();
     g.fillStyle = '#9fc7ff';
     g.font = '600 26px system-ui, sans-serif';
-    g.fillText('Chat', 20, 38);
+    g.fillText({ chat: 'Chat', keyboard: 'Type a message', people: 'People here' }[this.page], 20, 38);
     const [st, stText] = this.status;
     g.fillStyle = { connected: '#3ddc84', failed: '#ff5050', offline: '#888888' }[st] || '#ffc940';
     g.font = '20px system-ui, sans-serif';
     g.textAlign = 'right';
     g.fillText(`● ${st === 'connected' ? 'Connected' : stText.slice(0, 34)}`, W - 20, 36);
     g.textAlign = 'left';
-    g.font = '24px system-ui, sans-serif';
-    g.fillStyle = '#ffffff';
-    let y = 76;
-    for (const l of this.lines) {
-      let t = l;
-      while (g.measureText(t).width > W - 40 && t.length > 4) t = t.slice(0, -2);
-      if (t !== l) t += '…';
-      g.fillText(t, 20, y);
-      y += 34;
-    }
-    const bw = (W - 20) / QUICK_PHRASES.length;
-    QUICK_PHRASES.forEach((p, i) => {
-      g.fillStyle = '#2d5fa8';
-      g.beginPath(); g.roundRect(10 + i * bw + 4, BTN_Y, bw - 8, BTN_H, 12); g.fill();
+    if (this.page === 'keyboard') this._drawKeyboard(g);
+    else {
+      g.font = '24px system-ui, sans-serif';
       g.fillStyle = '#ffffff';
-      g.font = '600 22px system-ui, sans-serif';
-      g.textAlign = 'center';
-      g.fillText(p, 10 + i * bw + bw / 2, BTN_Y + 36);
-      g.textAlign = 'left';
-    });
+      let y = 76;
+      const rows = this.page === 'people' ? (this.menu.people?.() || []).slice(0, CHAT_LINES) : this.lines.slice(-CHAT_LINES);
+      for (const l of rows) { g.fillText(this._fit(g, l), 20, y); y += 40; }
+      const muted = this.menu.muted?.();
+      const tools = [['⌨ Type', 'keyboard'], [this.page === 'people' ? 'Chat' : 'People', this.page === 'people' ? 'chat' : 'people'],
+        [muted === null || muted === undefined ? 'Mic —' : muted ? 'Unmute' : 'Mute', 'mute'], ['Leave', 'leave']];
+      const tw = (W - 20) / tools.length;
+      tools.forEach(([label, act], i) => this._button(g, 10 + i * tw + 4, TOOL_Y, tw - 8, TOOL_H, label, act, act === 'leave' ? '#8a2b3c' : '#39405a'));
+      const bw = (W - 20) / QUICK_PHRASES.length;
+      QUICK_PHRASES.forEach((p, i) => this._button(g, 10 + i * bw + 4, BTN_Y, bw - 8, BTN_H, p, `say:${p}`));
+    }
     this.tex.needsUpdate = true;
   }
 
-  /** A trigger press from `controller`: if its ray hits a quick-phrase button, send it. */
+  _drawKeyboard(g) {
+    g.fillStyle = '#1b2135';
+    g.beginPath(); g.roundRect(14, 52, W - 28, 44, 10); g.fill();
+    g.fillStyle = '#ffffff';
+    g.font = '24px system-ui, sans-serif';
+    let t = this.typed + '▏';
+    while (g.measureText(t).width > W - 50 && t.length > 2) t = t.slice(1);
+    g.fillText(t, 24, 82);
+    const kh = 50, top = 104;
+    KEY_ROWS.forEach((row, r) => {
+      const kw = (W - 20) / row.length;
+      [...row].forEach((k, i) => {
+        const ch = this.shift || !/[A-Z]/.test(k) ? k : k.toLowerCase();
+        this._button(g, 10 + i * kw + 2, top + r * (kh + 8), kw - 4, kh, ch, `key:${ch}`, '#39405a');
+      });
+    });
+    const row = [['⇧', 'shift', 0.7], ['Space', 'key: ', 1.6], ['⌫', 'back', 0.8], ['Send', 'send', 1.1], ['Close', 'chat', 0.9]];
+    const total = row.reduce((n, r) => n + r[2], 0);
+    let x = 10;
+    for (const [label, act, f] of row) {
+      const w = ((W - 20) * f) / total;
+      this._button(g, x + 3, BTN_Y, w - 6, BTN_H, label, act, act === 'send' ? '#2d7a4a' : act === 'shift' && this.shift ? '#6b3fb0' : '#2d5fa8');
+      x += w;
+    }
+  }
+
+  /** Do what the button `act` (a hit rect's action) means; public for tests and keyboards. */
+  press(act) {
+    if (act.startsWith('say:')) this.onPhrase(act.slice(4));
+    else if (act.startsWith('key:')) { if (this.typed.length < 200) this.typed += act.slice(4); if (this.shift) this.shift = false; }
+    else if (act === 'back') this.typed = this.typed.slice(0, -1);
+    else if (act === 'shift') this.shift = !this.shift;
+    else if (act === 'send') { const t = this.typed.trim(); if (t) this.onPhrase(t); this.typed = ''; this.page = 'chat'; }
+    else if (act === 'keyboard' || act === 'chat' || act === 'people') this.page = act;
+    else if (act === 'mute') this.menu.onMute?.();
+    else if (act === 'leave') { this.menu.onLeave?.(); return; }
+    this.draw();
+  }
+
+  /** A trigger press from `controller`: if its ray hits a button, press it. */
   click(controller) {
     if (!this.mesh.visible || controller === this.attachedTo) return false;
     controller.updateMatrixWorld(true);
@@ -95,9 +174,8 @@ export class VRChatPanel {
     const hit = _ray.intersectObject(this.mesh, false)[0];
     if (!hit || !hit.uv) return false;
     const x = hit.uv.x * W, y = (1 - hit.uv.y) * H;
-    if (y < BTN_Y || y > BTN_Y + BTN_H) return true; // on the panel: swallow, do not grab
-    const i = Math.floor((x - 10) / ((W - 20) / QUICK_PHRASES.length));
-    if (i >= 0 && i < QUICK_PHRASES.length) this.onPhrase(QUICK_PHRASES[i]);
-    return true;
+    const b = this.hits.find((r) => x >= r.x && x <= r.x + r.w && y >= r.y && y <= r.y + r.h);
+    if (b) this.press(b.act);
+    return true; // on the panel: swallow, do not grab
   }
 }

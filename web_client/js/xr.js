@@ -200,6 +200,8 @@ export class XRControls {
       a[i * 3 + 2] = hit >= 0 ? this.target.position.z : pz;
     }
     this.arc.geometry.attributes.position.needsUpdate = true;
+    // A target inside world geometry (the fountain, a bench) moves to the nearest free spot.
+    if (hit >= 0) this.app.freeSpot(this.target.position);
     this.targetValid = hit >= 0 && this.app.insideBounds(this.target.position);
     this.arc.material.color.setHex(this.targetValid ? 0x66ccff : 0xff5555);
     this.arc.visible = true;

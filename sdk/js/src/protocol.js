@@ -51,6 +51,9 @@ export const Msg = Object.freeze({
   REPORT: 11,
   HOST: 12,
   RSVP: 13,
+  VOICE: 14, // my voice state: muted, speaking (docs/protocol.md, Voice)
+  VOICE_JOIN: 15, // ask for a voice credential for this instance's room
+  REACT: 18, // an emoji reaction over my avatar: [18, Reaction]
   WELCOME: 64,
   STATE: 65,
   GRAB_RESULT: 66,
@@ -62,6 +65,10 @@ export const Msg = Object.freeze({
   WORLD_UPDATE: 72,
   NOTICE: 73,
   SUGGESTIONS: 74,
+  VOICE_CREDENTIAL: 75, // a voice credential: media server URL, room, pin, token, feed id
+  AUDIBLE: 76, // the voices this listener should receive (nearest K + stage)
+  VOICE_STATE: 77, // who in this instance is connected, muted, speaking, moderator-muted
+  REACTION: 80, // someone in this instance reacted: [80, entity, Reaction]
 });
 export const MsgType = Msg;
 /** @type {Readonly<Record<number, string>>} Msg number -> member name. */
@@ -85,6 +92,9 @@ export const ErrorCode = Object.freeze({
   NOT_HOLDER: 14,
   TOO_LONG: 15, // chat or name too long
   FORBIDDEN: 16,
+  VOICE_UNAVAILABLE: 17, // no media server on this server (or not reachable)
+  VOICE_REFUSED: 18, // not allowed in that voice room (publishing with a listen-only credential, ...)
+  VOICE_EXPIRED: 19, // the voice credential expired or was revoked: send VOICE_JOIN again
   INTERNAL: 99, // details withheld on purpose
 });
 /** @type {Readonly<Record<number, string>>} ErrorCode number -> member name. */
@@ -140,6 +150,17 @@ export const Presence = Object.freeze({
   JOINED: 1,
   LEFT: 2,
 });
+
+/** What REACT can show: a fixed set, so nothing but these floats over anyone's head. */
+export const Reaction = Object.freeze({
+  WAVE: 1,
+  HEART: 2,
+  CLAP: 3,
+  LAUGH: 4,
+  THUMBS_UP: 5,
+  WOW: 6,
+});
+export const REACT_MIN_INTERVAL_MS = 250; // REACTs closer together than this from one person: RATE_LIMITED
 
 export const NoticeKind = Object.freeze({
   INFO: 1,

@@ -11,9 +11,10 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.hosting import table_json
+from server.hosting.errors import BadCredentials
 from server.web.api import ApiError, ApiRoutes, Model
 from server.web.auth import caller, client_of, hashing, principal, require_principal, require_token
-from server.web.keys import HOSTING
+from server.web.keys import CLUSTER, HOSTING
 
 routes = ApiRoutes("hosting")
 
@@ -117,8 +118,13 @@ async def register(request: web.Request, body: NewAccount) -> SignedIn:
 
 @routes.post("/api/signin", summary="Sign in; returns a token", body=Credentials, response=SignedIn, errors=[401, 429])
 async def sign_in(request: web.Request, body: Credentials) -> SignedIn:
-    h = request.app[HOSTING]
-    token = await hashing(request, h.identity.sign_in, body.user, body.password, client_of(request), time.time())
+    h, cluster, client = request.app[HOSTING], request.app[CLUSTER], client_of(request)
+    await cluster.check_sign_in(body.user, client)  # failures counted across workers (with --redis)
+    try:
+        token = await hashing(request, h.identity.sign_in, body.user, body.password, client, time.time())
+    except BadCredentials:
+        await cluster.failed_sign_in(body.user, client)
+        raise
     return SignedIn(user=body.user.lower(), token=token)
 
 

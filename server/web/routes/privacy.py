@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from server.hosting import Principal
 from server.privacy import delete_person, export_person
 from server.storage import InvalidSignal
+from server.suggest import load_signals
 from server.web.api import ApiError, ApiRoutes, Model
 from server.web.auth import client_of, principal, require_caller
 from server.web.keys import CONFIG, HOSTING, HUB, RECS, STORAGE
@@ -132,14 +133,18 @@ async def export_me(request: web.Request) -> dict[str, Any]:
     return await asyncio.to_thread(export_person, request.app[STORAGE], request.app[HOSTING], user)
 
 
-async def forget_in_recommender(app: web.Application, now: float) -> None:
-    """The recommender learnt from the deleted rows: retrain it on what is left before answering,
-    so the next suggestions no longer use the person's history."""
-    svc = app[RECS].service
+async def forget_in_recommender(app: web.Application, user: str, now: float) -> None:
+    """The recommender learnt from the deleted rows: it drops the person's profile at once, then
+    retrains on what is left before answering, so nothing of theirs shapes anyone's suggestions."""
+    recs = app[RECS]
+    svc = recs.service
     if svc is None:
         return
+    svc.forget(user)
+    if recs.feed is not None:
+        recs.feed.forget(user)
     since = now - app[CONFIG].retention_days * 86400
-    signals = await asyncio.to_thread(app[STORAGE].load_signals, since)
+    signals = await asyncio.to_thread(load_signals, app[STORAGE], app[HOSTING], since)
     await asyncio.wrap_future(svc.retrain_async(signals, now))
 
 
@@ -161,7 +166,7 @@ async def delete_me(request: web.Request, body: Confirm) -> Deleted:
             raise ApiError(401, "password_required", "deleting an account needs its password in the body")
         await hashing(request, h.identity.confirm_password, p, body.password, client_of(request), now)
     counts = await asyncio.to_thread(delete_person, request.app[STORAGE], h, user, now)
-    await forget_in_recommender(request.app, now)
+    await forget_in_recommender(request.app, user, now)
     return Deleted(
         user=user,
         deleted_rows=sum(counts.values()),

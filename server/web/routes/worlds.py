@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from server.hosting.events import iso_utc
 from server.web.api import ApiError, ApiRoutes, Model
 from server.web.auth import principal
-from server.web.keys import CATALOG, HOSTING, HUB
+from server.web.keys import CATALOG, CLUSTER, HOSTING, HUB
 
 routes = ApiRoutes("worlds")
 
@@ -91,7 +91,10 @@ async def list_worlds(request: web.Request) -> list[dict[str, object]]:
     app = request.app
     cat = app[CATALOG]
     listed = [w for w in app[HOSTING].listed_worlds(principal(request)) if w in cat.specs]
-    return [cat.summary(w, app[HUB], [e.model_dump() for e in world_events(app, w)]) for w in listed]
+    cluster = app[CLUSTER]  # other workers' instances of the same worlds: live occupancy everywhere
+    return [
+        cluster.add_remote(cat.summary(w, app[HUB], [e.model_dump() for e in world_events(app, w)])) for w in listed
+    ]
 
 
 @routes.get(

@@ -1,0 +1,85 @@
+"""Two Plaza nodes on one PostgreSQL and one Redis (both real, on loopback): one database, live
+occupancy across nodes, and a ban that takes effect wherever the person is."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from server.protocol import CloseCode, MsgType
+from tests.serverproc import ANY_PORT, ServerProcess
+from tests.services import PostgresCluster, RedisServer
+from tests.worldfiles import LOBBY, club_world, world_dir
+from tests.wsclient import account, join
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, pg_cluster: PostgresCluster, redis_server: RedisServer) -> Iterator[list[ServerProcess]]:
+    worlds = world_dir(tmp_path, {"lobby": LOBBY, "club": club_world(datetime.now(UTC) - timedelta(minutes=10))})
+    # One data dir: the nodes share the token secret (secret.key), as a cluster's nodes must.
+    data = tmp_path / "data"
+    data.mkdir()
+    args = ("--database", pg_cluster.new_database(), "--redis", redis_server.url)
+    started = []
+    try:
+        for _ in range(2):  # one after the other: each names its port in the shared log
+            started.append(ServerProcess(ANY_PORT, data, worlds, extra_args=args).start())
+        yield started
+    finally:
+        for s in started:
+            s.stop()
+
+
+async def _occupancy(http: aiohttp.ClientSession, node: ServerProcess, world: str) -> int:
+    async with http.get(node.url + "/api/worlds") as r:
+        return next(int(w["occupancy"]) for w in await r.json() if w["id"] == world)
+
+
+async def test_a_cluster_shares_accounts_occupancy_and_bans(
+    nodes: list[ServerProcess], http: aiohttp.ClientSession
+) -> None:
+    a, b = nodes
+    token = await account(http, a, "mira")  # registered on a, stored in PostgreSQL
+    async with http.post(b.url + "/api/signin", json={"user": "mira", "password": "correct horse"}) as r:
+        assert r.status == 200  # ... so b signs her in
+    mira = await join(http, a, "mira", "club", token)
+    troll = await join(http, a, "Troll", "club")
+    troll_token = troll.welcome["token"]
+    elsewhere = await join(http, b, "Troll", "club", troll_token)  # the same guest, on the other node
+
+    async def counted() -> None:
+        while not (await _occupancy(http, a, "club") == 3 and await _occupancy(http, b, "club") == 3):
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(counted(), 10)  # the directory refreshes every 2 s
+
+    await mira.send([MsgType.MODERATE, "ban", troll.id, {"reason": "spam"}])
+    for ws in (troll.ws, elsewhere.ws):
+        while (await ws.receive(timeout=5)).type == aiohttp.WSMsgType.BINARY:
+            pass
+        assert ws.close_code == CloseCode.REFUSED
+    # b knows the ban too: the guest cannot come back there either.
+    ws = await http.ws_connect(b.ws_url)
+    import msgpack
+
+    await ws.send_bytes(
+        msgpack.packb([MsgType.HELLO, {"v": 1, "name": "Troll", "world": "club", "token": troll_token}])
+    )
+    while (await ws.receive(timeout=5)).type == aiohttp.WSMsgType.BINARY:
+        pass
+    assert ws.close_code == CloseCode.REFUSED
+
+
+async def test_failed_sign_ins_count_on_every_node(nodes: list[ServerProcess], http: aiohttp.ClientSession) -> None:
+    a, b = nodes
+    await account(http, a, "ada")
+    statuses = []
+    for node in (a, b, a, b, a, b):  # a sees 3 failures and b 2 of its own: together 5, then refused
+        async with http.post(node.url + "/api/signin", json={"user": "ada", "password": "wrong"}) as r:
+            statuses.append(r.status)
+    assert statuses == [401] * 5 + [429]

@@ -1,0 +1,95 @@
+"""``plaza serve --workers N``: N processes behind one port, sharing Redis; one killed is restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.serverproc import REPO, ServerProcess
+from tests.services import RedisServer
+from tests.worldfiles import LOBBY, world_dir
+from tests.wsclient import join
+
+
+def test_more_than_one_worker_needs_redis(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--workers", "2", "--port", "0", "--data", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "--workers 2 needs --redis" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.fixture
+def workers(tmp_path: Path, redis_server: RedisServer) -> Iterator[ServerProcess]:
+    worlds = world_dir(tmp_path, {"lobby": LOBBY})
+    s = ServerProcess.in_dir(tmp_path, worlds, extra_args=("--workers", "2", "--redis", redis_server.url))
+    yield s
+    s.stop(timeout=20)
+
+
+def _pids(s: ServerProcess) -> list[int]:
+    m = re.search(r"2 workers, pids \[(\d+), (\d+)\]", (s.data_dir / "server.log").read_text())
+    assert m, "supervisor line missing"
+    return [int(m[1]), int(m[2])]
+
+
+async def test_two_workers_share_one_port_and_a_killed_one_comes_back(
+    workers: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    clients = [await join(http, workers, f"p{i}", "lobby") for i in range(8)]
+    keys = {c.welcome["instance"] for c in clients}
+    # Worker 0 numbers its instances from 1, worker 1 from 1001: never the same key twice.
+    assert keys <= {"lobby#1", "lobby#1001"}
+
+    async def everyone_counted() -> None:
+        while True:  # whichever worker answers, the directory has both workers' instances
+            async with http.get(workers.url + "/api/worlds") as r:
+                lobby = next(w for w in await r.json() if w["id"] == "lobby")
+            if lobby["occupancy"] == 8 and {i["id"] for i in lobby["instances"]} == keys:
+                return
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(everyone_counted(), 15)
+    os.kill(_pids(workers)[0], signal.SIGKILL)
+
+    async def restarted() -> None:
+        while "restarting it" not in (workers.data_dir / "server.log").read_text():
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(restarted(), 10)
+    # People reconnect and are served on the one port throughout.
+    for i in range(4):
+        c = await join(http, workers, f"again{i}", "lobby")
+        assert c.welcome["instance"] in {"lobby#1", "lobby#1001"}
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--database", "mysql://db/plaza"), "--database mysql://db/plaza: database:"),
+        (("--database", "postgresql://plaza@/plaza?host=/nonexistent"), "error: database postgresql://plaza@/plaza"),
+        (("--redis", "http://r"), "--redis http://r: redis:"),
+        (("--workers", "0"), "--workers 0: workers:"),
+    ],
+)
+def test_bad_cluster_settings_get_a_precise_error(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--port", "0", "--data", str(tmp_path), "--no-voice", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
