@@ -153,6 +153,7 @@ def _other_value(name: str, default: object, tmp_path: Path) -> tuple[str, objec
     special = {
         "host": ("0.0.0.0", "0.0.0.0"),
         "recommender_encoder": ("hashing", "hashing"),
+        "event_loop": ("asyncio", "asyncio"),
         "trusted_proxies": ("10.1.0.0/16", ("10.1.0.0/16",)),
         "allowed_origins": ("*", ("*",)),
         "chat_words": ("x,y", ("x", "y")),
