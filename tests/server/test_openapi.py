@@ -13,7 +13,8 @@ from tests.serverproc import ServerProcess
 
 # Served but not part of the JSON API: the WebSocket, Prometheus metrics, static files and the
 # client's pages.
-NOT_API = re.compile(r"^/(ws|metrics|\{path\}|sdk/\{path\}|assets/\{path\}|w/\{world\})?$")
+# Not Plaza's JSON API: the socket, metrics, files, and /janus (a relay of Janus' own API, docs/protocol.md).
+NOT_API = re.compile(r"^/(ws|metrics|janus\{tail\}|\{path\}|sdk/\{path\}|assets/\{path\}|w/\{world\})?$")
 
 
 def _routes_of_the_app(tmp_path: Path) -> set[tuple[str, str]]:
