@@ -19,6 +19,8 @@ Bot part: N publishing bots (aiortc 1.16.0, Python) in one 10 m x 10 m area (all
 pre-encoded Opus tone (no encoding cost) and subscribing to the voices Plaza's AUDIBLE gives
 it (received and decrypted, not decoded), with K = 8 (the default) against K = N (everyone
 receives everyone). Janus' and Plaza's CPU are read from /proc over the window.
+The bots need `pip install aiortc==1.16.0 pyOpenSSL==26.2.0` (not in any extra: only this
+bench uses them); `--browser-only` runs the browser part without them.
 """
 
 from __future__ import annotations
@@ -377,7 +379,7 @@ async def bots_part(n: int, k_all: bool, seconds: float, tmp: Path) -> dict[str,
     async def count_only(self: Any, packet: Any, arrival_time_ms: int) -> None:
         received["bytes"] += len(packet.payload)  # decrypted by SRTP; decoding left out on purpose
 
-    RTCRtpReceiver._handle_rtp_packet = count_only  # type: ignore[method-assign]
+    RTCRtpReceiver._handle_rtp_packet = count_only
     env = {"PLAZA_MAX_CONNECTIONS_PER_IP": "1000"}
     if k_all:
         env["PLAZA_VOICE__K"] = "64"

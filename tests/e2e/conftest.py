@@ -11,7 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
 ]  # fmt: skip
-VIEWPORT = {"width": 480, "height": 360}
+VIEWPORT: ViewportSize = {"width": 480, "height": 360}
 
 _missing = [p for p in (Path(CHROMIUM), NODE_MODULES / "three", NODE_MODULES / "iwer") if not p.exists()]
 if _missing:
@@ -35,7 +35,7 @@ if _missing:
         allow_module_level=True,
     )
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def save_shot(page: Page, artifacts: Path, name: str) -> Any:
 
 def state(page: Page) -> dict[str, Any]:
     """``window.plaza.state()`` of a page (plain JSON)."""
-    return page.evaluate("plaza.state()")  # type: ignore[no-any-return]
+    return cast(dict[str, Any], page.evaluate("plaza.state()"))
 
 
 def wait_joined(page: Page, world: str, timeout: float = 30_000) -> dict[str, Any]:
