@@ -16,8 +16,6 @@ shared buffers, and the machine has few cores anyway.
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +31,8 @@ from genmodels import shapes
 from genmodels.heights import clamp_height, parse_height
 from genmodels.model import LatentMLP
 from genmodels.prompts import check_prompt, check_seed, derive_seed, flow_notes
+from genmodels.result import Asset as BaseAsset
+from genmodels.result import AssetCache, GenerationError, default_cache_dir
 from genmodels.text import get_encoder
 from genmodels.train import (
     CHECKPOINT_DIR,
@@ -48,10 +48,6 @@ Progress = Callable[[float], None]
 DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "cpu.pt"
 
 
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("PLAZA_GENMODELS_CACHE", Path.home() / ".cache" / "plaza" / "genmodels"))
-
-
 def resolve_device(device: str) -> str:
     """ "auto" is the GPU when torch sees one, else the CPU; asking for a missing GPU is an error."""
     if device == "auto":
@@ -63,34 +59,9 @@ def resolve_device(device: str) -> str:
     return device
 
 
-class GenerationError(RuntimeError):
-    """Generation ran but produced nothing usable; message is user-facing."""
-
-
 @dataclass
-class Asset:
-    key: str  # cache key: hex, stable for (prompt, seed, model version)
-    glb: bytes
-    path: Path | None
-    triangles: int
-    seconds: float
-    device: str
-    notes: list[str] = field(default_factory=list)
-    cached: bool = False
-    watertight: bool = True
+class Asset(BaseAsset):
     grid: np.ndarray | None = field(default=None, repr=False)  # the TSDF, for evaluation only
-
-    def summary(self, prompt: str, seed: int) -> dict:
-        return {
-            "prompt": prompt,
-            "seed": seed,
-            "seconds": round(self.seconds, 3),
-            "triangles": self.triangles,
-            "device": self.device,
-            "key": self.key,
-            "cached": self.cached,
-            "notes": self.notes,
-        }
 
 
 class RetrievalBaseline:
@@ -164,7 +135,7 @@ class Generator:
         self.model.net.to(self.device)
         self.use_cache = use_cache
         self.retries = retries
-        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.cache = AssetCache(Path(cache_dir) if cache_dir else default_cache_dir())
         self.conditioner = conditioner(self.cfg)
         self._baseline: RetrievalBaseline | None = None
         self._lock = threading.Lock()
@@ -216,11 +187,9 @@ class Generator:
         notes = notes + flow_notes(clean)
         seed = check_seed(seed)
         key = asset_mod.cache_key(clean, seed, self.version)
-        path = self.cache_dir / f"{key}.glb"
-        meta_path = path.with_suffix(".json")
-        if self.use_cache and path.is_file() and meta_path.is_file():
-            meta = json.loads(meta_path.read_text())
-            glb = path.read_bytes()
+        hit = self.cache.load(key) if self.use_cache else None
+        if hit is not None:
+            glb, path, meta = hit
             if progress is not None:
                 progress(1.0)
             return Asset(key, glb, path, meta["triangles"], time.perf_counter() - t0, self.device,
@@ -249,15 +218,9 @@ class Generator:
         notes = notes + result.notes
         out_path: Path | None = None
         if self.use_cache:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            # write-then-rename: a concurrent reader never sees half a file
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(result.glb)
-            os.replace(tmp, path)
             meta = {"triangles": result.triangles, "notes": notes, "watertight": result.watertight, "prompt": clean,
                     "seed": seed, "model": self.version}  # fmt: skip
-            meta_path.write_text(json.dumps(meta))
-            out_path = path
+            out_path = self.cache.store(key, result.glb, meta)
         if progress is not None:
             progress(1.0)
         return Asset(key, result.glb, out_path, result.triangles, time.perf_counter() - t0, self.device, notes,

@@ -51,32 +51,24 @@ def main(argv: list[str] | None = None) -> int:
     flow = args.model == "flow" or (
         args.model is None and (args.checkpoint or args.baseline or args.steps is not None or args.guidance is not None)
     )
-    if not flow:
-        from genmodels.partgen import GenerationError as PartsError
-        from genmodels.partgen import PartGenerator
-
-        try:
-            unknown = "refuse" if args.refuse_unknown else None
-            asset = PartGenerator(use_cache=not args.no_cache, unknown=unknown).generate(args.prompt, args.seed)
-        except PromptError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        except (PartsError, FileNotFoundError, RuntimeError, ValueError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 1
-        if asset.message:
-            print(asset.message, file=sys.stderr)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(asset.glb)
-        print(json.dumps(asset.summary(args.prompt, args.seed)))
-        return 0
-    # imported here so `--help` and argument errors stay instant (torch import is slow)
-    from genmodels.api import GenerationError, Generator
+    from genmodels.result import Asset, GenerationError
 
     try:
-        gen = Generator(args.checkpoint, backend="baseline" if args.baseline else "flow", steps=args.steps,
-                        guidance=args.guidance, use_cache=not args.no_cache, device=args.device)  # fmt: skip
-        flow_asset = gen.generate(args.prompt, args.seed)
+        asset: Asset
+        if flow:
+            # imported here so `--help` and argument errors stay instant (torch import is slow)
+            from genmodels.api import Generator
+
+            gen = Generator(args.checkpoint, backend="baseline" if args.baseline else "flow", steps=args.steps,
+                            guidance=args.guidance, use_cache=not args.no_cache, device=args.device)  # fmt: skip
+            asset = gen.generate(args.prompt, args.seed)
+        else:
+            from genmodels.partgen import PartGenerator
+
+            unknown = "refuse" if args.refuse_unknown else None
+            asset = PartGenerator(use_cache=not args.no_cache, unknown=unknown).generate(args.prompt, args.seed)
+            if asset.message:
+                print(asset.message, file=sys.stderr)
     except PromptError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -84,10 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(flow_asset.glb)
-    print(json.dumps(flow_asset.summary(args.prompt, args.seed)))
+    args.out.write_bytes(asset.glb)
+    print(json.dumps(asset.summary(args.prompt, args.seed)))
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

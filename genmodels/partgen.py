@@ -20,12 +20,11 @@ makes nothing for a prompt we do not know (a GenerationError with the same hones
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +32,9 @@ import numpy as np
 from genmodels import asset as asset_mod
 from genmodels.catalog import CATEGORIES
 from genmodels.heights import parse_size, size_scale
-from genmodels.jobs import JobError
 from genmodels.parts import Builder, assemble, normalise_parts, parts_extents, read_look, resolve_looks
 from genmodels.prompts import check_prompt, check_seed
+from genmodels.result import Asset, AssetCache, GenerationError, default_cache_dir
 from genmodels.understand import TextClassifier, Understood, load_classifier, tokens, understand
 
 Progress = Callable[[float], None]
@@ -56,37 +55,18 @@ ADJECTIVE_SCALE = {
 UNKNOWN_MODES = ("closest", "refuse")
 
 
-class GenerationError(JobError, RuntimeError):
-    """Nothing was made; the message is user-facing (a job shows it as is, without the class name)."""
-
-
 @dataclass
-class PartAsset:
-    key: str
-    glb: bytes
-    path: Path | None
-    triangles: int
-    seconds: float
-    device: str
-    notes: list[str] = field(default_factory=list)
-    cached: bool = False
+class PartAsset(Asset):
+    watertight: bool = False  # parts overlap: the union is not one closed surface (it need not be)
     category: str = ""
     known: bool = True
     message: str | None = None  # the honest answer when the prompt was not simply understood
     size_m: tuple[float, float, float] = (0.0, 0.0, 0.0)
     parts: int = 0
-    watertight: bool = False  # parts overlap: the union is not one closed surface (it need not be)
 
     def summary(self, prompt: str, seed: int) -> dict:
         return {
-            "prompt": prompt,
-            "seed": seed,
-            "seconds": round(self.seconds, 3),
-            "triangles": self.triangles,
-            "device": self.device,
-            "key": self.key,
-            "cached": self.cached,
-            "notes": self.notes,
+            **super().summary(prompt, seed),
             "category": self.category,
             "known": self.known,
             "message": self.message,
@@ -125,7 +105,7 @@ class PartGenerator:
             raise ValueError(f"unknown= must be one of {UNKNOWN_MODES}, not {self.unknown!r}")
         self.threshold = threshold
         self.use_cache = use_cache
-        self.cache_dir = Path(cache_dir) if cache_dir else asset_mod_default_cache()
+        self.cache = AssetCache(Path(cache_dir) if cache_dir else default_cache_dir())
         self.device = "cpu"
         self._encoder: object = None
         self._lock = threading.Lock()
@@ -195,27 +175,14 @@ class PartGenerator:
         clean, _ = check_prompt(prompt)
         seed = check_seed(seed)
         key = asset_mod.cache_key(clean, seed, self.version)
-        path = self.cache_dir / f"{key}.glb"
-        meta_path = path.with_suffix(".json")
-        if self.use_cache and path.is_file() and meta_path.is_file():
-            meta = json.loads(meta_path.read_text())
+        hit = self.cache.load(key) if self.use_cache else None
+        if hit is not None:
+            glb, path, meta = hit
             if progress is not None:
                 progress(1.0)
-            return PartAsset(
-                key,
-                path.read_bytes(),
-                path,
-                meta["triangles"],
-                time.perf_counter() - t0,
-                self.device,
-                meta["notes"],
-                True,
-                meta["category"],
-                meta["known"],
-                meta["message"],
-                tuple(meta["size_m"]),
-                meta["parts"],
-            )
+            return PartAsset(key, glb, path, meta["triangles"], time.perf_counter() - t0, self.device, meta["notes"],
+                             cached=True, category=meta["category"], known=meta["known"], message=meta["message"],
+                             size_m=tuple(meta["size_m"]), parts=meta["parts"])  # fmt: skip
         d = self.design(clean, seed)
         if progress is not None:
             progress(0.3)
@@ -223,40 +190,14 @@ class PartGenerator:
         notes = list(d.notes)
         if d.message:
             notes.insert(0, d.message)
-        asset = PartAsset(
-            key,
-            out.glb,
-            None,
-            out.triangles,
-            0.0,
-            self.device,
-            notes,
-            False,
-            d.understood.category,
-            d.message is None,
-            d.message,
-            out.extents,
-            len(d.parts),
-        )
+        asset = PartAsset(key, out.glb, None, out.triangles, 0.0, self.device, notes,
+                          category=d.understood.category, known=d.message is None, message=d.message,
+                          size_m=out.extents, parts=len(d.parts))  # fmt: skip
         if self.use_cache:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(out.glb)
-            os.replace(tmp, path)  # write-then-rename: a concurrent reader never sees half a file
-            meta = {
-                "triangles": out.triangles,
-                "notes": notes,
-                "category": asset.category,
-                "known": asset.known,
-                "message": asset.message,
-                "size_m": list(out.extents),
-                "parts": len(d.parts),
-                "prompt": clean,
-                "seed": seed,
-                "model": self.version,
-            }
-            meta_path.write_text(json.dumps(meta))
-            asset.path = path
+            meta = {"triangles": out.triangles, "notes": notes, "category": asset.category, "known": asset.known,
+                    "message": asset.message, "size_m": list(out.extents), "parts": len(d.parts), "prompt": clean,
+                    "seed": seed, "model": self.version}  # fmt: skip
+            asset.path = self.cache.store(key, out.glb, meta)
         if progress is not None:
             progress(1.0)
         asset.seconds = time.perf_counter() - t0
@@ -269,6 +210,3 @@ def _stable(name: str) -> int:
 
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "little")
 
-
-def asset_mod_default_cache() -> Path:
-    return Path(os.environ.get("PLAZA_GENMODELS_CACHE", Path.home() / ".cache" / "plaza" / "genmodels"))
