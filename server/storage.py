@@ -12,8 +12,9 @@ import os
 import sqlite3
 import stat
 import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from server.messages import Pose7, SpawnedRow
 from server.migrations import migrate, transaction
@@ -101,6 +102,45 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "plaza.sqlite3"  # in the data dir; both stores share it
 DIR_MODE, FILE_MODE = 0o700, 0o600  # accounts' password hashes and the token secret live here
+
+
+def signals_from_rows(
+    visits: Iterable[Sequence[Any]],
+    follows: Iterable[Sequence[Any]],
+    likes: Iterable[Sequence[Any]],
+    interests: Iterable[Sequence[Any]],
+) -> Signals:
+    """``load_signals`` of every backend: rows (user, world, instance, start, end, friends, chats),
+    (follower, followee, ts), (user, item, ts), (user, tags) into Signals."""
+    sig = Signals()
+    for user, world, inst, start, end, friends, chats in visits:
+        sig.visits.append(Visit(user, world, inst, start, end, tuple(f for f in friends.split(",") if f)))
+        if chats:
+            sig.chats.append(ChatCount(user, world, end, chats))
+    sig.follows = [Follow(a, b, ts) for a, b, ts in follows]
+    sig.likes = [Like(u, i, ts) for u, i, ts in likes]
+    sig.interests = {u: tuple(t for t in tags.split(",") if t) for u, tags in interests}
+    return sig
+
+
+def user_export(
+    user: str,
+    visits: Iterable[Sequence[Any]],
+    follows: Iterable[Sequence[Any]],
+    followers: Iterable[Sequence[Any]],
+    likes: Iterable[Sequence[Any]],
+    interests: Iterable[Sequence[Any]],
+) -> dict[str, object]:
+    """``export_user`` of every backend (the privacy export), from one user's rows."""
+    fields = ("world", "instance", "start_ts", "end_ts", "friends", "chat_count")
+    return {
+        "user": user,
+        "visits": [dict(zip(fields, r, strict=True)) for r in visits],
+        "follows": [r[0] for r in follows],
+        "followers": [r[0] for r in followers],
+        "likes": [{"item": i, "ts": ts} for i, ts in likes],
+        "interests": [r[0] for r in interests],
+    }
 
 
 def make_private_dir(d: Path) -> None:
@@ -244,34 +284,20 @@ class SQLiteStorage:
             follows = self._db.execute("SELECT * FROM follows").fetchall()
             likes = self._db.execute("SELECT * FROM likes WHERE ts >= ?", (since_ts,)).fetchall()
             interests = self._db.execute("SELECT * FROM interests").fetchall()
-        sig = Signals()
-        for user, world, inst, start, end, friends, chats in visits:
-            sig.visits.append(Visit(user, world, inst, start, end, tuple(f for f in friends.split(",") if f)))
-            if chats:
-                sig.chats.append(ChatCount(user, world, end, chats))
-        sig.follows = [Follow(a, b, ts) for a, b, ts in follows]
-        sig.likes = [Like(u, i, ts) for u, i, ts in likes]
-        sig.interests = {u: tuple(t for t in tags.split(",") if t) for u, tags in interests}
-        return sig
+        return signals_from_rows(visits, follows, likes, interests)
 
     def export_user(self, user: str) -> dict[str, object]:
         """Everything stored about one user (the privacy export)."""
         with self._lock:
             q = self._db.execute
-            return {
-                "user": user,
-                "visits": [
-                    dict(zip(("world", "instance", "start_ts", "end_ts", "friends", "chat_count"), r, strict=True))
-                    for r in q(
-                        "SELECT world, instance, start_ts, end_ts, friends, chat_count FROM visits WHERE user = ?",
-                        (user,),
-                    )
-                ],
-                "follows": [r[0] for r in q("SELECT followee FROM follows WHERE follower = ?", (user,))],
-                "followers": [r[0] for r in q("SELECT follower FROM follows WHERE followee = ?", (user,))],
-                "likes": [{"item": i, "ts": ts} for i, ts in q("SELECT item, ts FROM likes WHERE user = ?", (user,))],
-                "interests": [r[0] for r in q("SELECT tags FROM interests WHERE user = ?", (user,))],
-            }
+            return user_export(
+                user,
+                q("SELECT world, instance, start_ts, end_ts, friends, chat_count FROM visits WHERE user = ?", (user,)),
+                q("SELECT followee FROM follows WHERE follower = ?", (user,)),
+                q("SELECT follower FROM follows WHERE followee = ?", (user,)),
+                q("SELECT item, ts FROM likes WHERE user = ?", (user,)),
+                q("SELECT tags FROM interests WHERE user = ?", (user,)),
+            )
 
     def delete_user(self, user: str) -> int:
         """Forget a user's signals (the privacy delete); returns rows removed."""

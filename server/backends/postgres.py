@@ -37,8 +37,16 @@ from server.hosting.store import (
     RsvpRow,
 )
 from server.messages import Pose7, SpawnedRow
-from server.recommend.signals import ChatCount, Follow, Like, Signals, Visit
-from server.storage import MAX_LIKES_PER_USER, InvalidSignal, ObjectRow, check_item, check_tags
+from server.recommend.signals import Signals, Visit
+from server.storage import (
+    MAX_LIKES_PER_USER,
+    InvalidSignal,
+    ObjectRow,
+    check_item,
+    check_tags,
+    signals_from_rows,
+    user_export,
+)
 
 log = logging.getLogger("plaza.postgres")
 
@@ -200,33 +208,22 @@ class PostgresStorage:
             follows = c.execute(_q("SELECT follower, followee, ts FROM follows")).fetchall()
             likes = c.execute(_q("SELECT user_key, item, ts FROM likes WHERE ts >= %s"), (since_ts,)).fetchall()
             interests = c.execute(_q("SELECT user_key, tags FROM interests")).fetchall()
-        sig = Signals()
-        for user, world, inst, start, end, friends, chats in visits:
-            sig.visits.append(Visit(user, world, inst, start, end, tuple(f for f in friends.split(",") if f)))
-            if chats:
-                sig.chats.append(ChatCount(user, world, end, chats))
-        sig.follows = [Follow(a, b, ts) for a, b, ts in follows]
-        sig.likes = [Like(u, i, ts) for u, i, ts in likes]
-        sig.interests = {u: tuple(t for t in tags.split(",") if t) for u, tags in interests}
-        return sig
+        return signals_from_rows(visits, follows, likes, interests)
 
     def export_user(self, user: str) -> dict[str, object]:
         q = self._db.all
-        return {
-            "user": user,
-            "visits": [
-                dict(zip(("world", "instance", "start_ts", "end_ts", "friends", "chat_count"), r, strict=True))
-                for r in q(
-                    "SELECT world, instance, start_ts, end_ts, friends, chat_count FROM visits"
-                    " WHERE user_key = %s ORDER BY id",
-                    (user,),
-                )
-            ],
-            "follows": [r[0] for r in q("SELECT followee FROM follows WHERE follower = %s", (user,))],
-            "followers": [r[0] for r in q("SELECT follower FROM follows WHERE followee = %s", (user,))],
-            "likes": [{"item": i, "ts": ts} for i, ts in q("SELECT item, ts FROM likes WHERE user_key = %s", (user,))],
-            "interests": [r[0] for r in q("SELECT tags FROM interests WHERE user_key = %s", (user,))],
-        }
+        return user_export(
+            user,
+            q(
+                "SELECT world, instance, start_ts, end_ts, friends, chat_count FROM visits"
+                " WHERE user_key = %s ORDER BY id",
+                (user,),
+            ),
+            q("SELECT followee FROM follows WHERE follower = %s", (user,)),
+            q("SELECT follower FROM follows WHERE followee = %s", (user,)),
+            q("SELECT item, ts FROM likes WHERE user_key = %s", (user,)),
+            q("SELECT tags FROM interests WHERE user_key = %s", (user,)),
+        )
 
     def delete_user(self, user: str) -> int:
         with self._db.cursor(transaction=True) as c:
