@@ -335,6 +335,8 @@ class Hub:
         else:
             s.user_id = f"guest:{msg.name.casefold()}"
         s.color = msg.color or _PALETTE[s.sid % len(_PALETTE)]
+        if msg.avatar is not None:
+            s.avatar = msg.avatar
         self._join(s, msg.world, msg.instance, None, now_ms)
 
     def instance_for(self, world: str, wanted: str | None, ref: int = MsgType.HELLO) -> WorldInstance:
@@ -368,7 +370,7 @@ class Hub:
 
     def _join(self, s: Session, world: str, wanted: str | None, spawn: str | None, now_ms: int) -> None:
         inst = self.instance_for(world, wanted)
-        member = inst.join(s.sid, s.name, s.color, now_ms, spawn)
+        member = inst.join(s.sid, s.name, s.color, now_ms, spawn, s.avatar)
         s.instance = inst
         s.visit_start_ms = now_ms
         s.chat_count = 0

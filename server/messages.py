@@ -17,6 +17,8 @@ import msgpack
 from server.codec import unpackb
 from server.errors import ProtocolError, show
 from server.protocol import (
+    AVATAR_ACCESSORIES,
+    AVATAR_LOOKS,
     MAX_ABS_COORD,
     MAX_CHAT_CHARS,
     MAX_DURATION_S,
@@ -43,6 +45,7 @@ class Hello:
     instance: str | None
     color: str | None
     invite: str | None = None
+    avatar: tuple[str, str] | None = None  # (look, accessory), each one of AVATAR_LOOKS / AVATAR_ACCESSORIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +278,30 @@ def _color(d: dict[str, object], t: int) -> str | None:
     return None if c is None else c.lower()
 
 
+_AVATAR_KEYS = {"look": AVATAR_LOOKS, "accessory": AVATAR_ACCESSORIES}
+
+
+def _avatar(d: dict[str, object], t: int) -> tuple[str, str] | None:
+    """``hello.avatar``: a map with ``look`` and/or ``accessory``, each a name from its list
+    (a missing key is that list's default). Any other name, however long, is BAD_FIELD."""
+    a = d.get("avatar")
+    if a is None:
+        return None
+    if not isinstance(a, dict):
+        raise _bad(t, f"hello.avatar: expected a map {{look, accessory}}, got {type(a).__name__}")
+    unknown = set(a) - set(_AVATAR_KEYS)
+    if unknown:
+        raise _bad(t, f"hello.avatar: unknown keys {show(sorted(map(str, unknown)))}; known: look, accessory")
+    picked: list[str] = []
+    for key, names in _AVATAR_KEYS.items():
+        v = a.get(key, names[0])
+        if not isinstance(v, str) or v not in names:
+            got = show(v) if isinstance(v, str) else type(v).__name__
+            raise _bad(t, f"hello.avatar.{key}: expected one of {', '.join(names)}, got {got}")
+        picked.append(v)
+    return picked[0], picked[1]
+
+
 def _duration(v: object, t: int) -> float:
     d = _number(v, t, "moderate.duration_s", math.inf)
     if not 0 < d <= MAX_DURATION_S:
@@ -288,7 +315,7 @@ def _fields(msg: list[object], n: int, t: MsgType) -> list[object]:
     return msg[1:]
 
 
-_HELLO_KEYS = {"v", "name", "world", "token", "instance", "color", "invite"}
+_HELLO_KEYS = {"v", "name", "world", "token", "instance", "color", "invite", "avatar"}
 
 
 def _hello(msg: list[object]) -> Hello:
@@ -314,6 +341,7 @@ def _hello(msg: list[object]) -> Hello:
         instance=_opt_str(body, "instance", int(t), 64),
         color=_color(body, int(t)),
         invite=_opt_str(body, "invite", int(t), 4096),
+        avatar=_avatar(body, int(t)),
     )
 
 

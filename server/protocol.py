@@ -36,6 +36,9 @@ HOLD_REACH_M = 4.0  # a held object may be this far from the holder's head
 SLOW_CLIENT_BUFFER_BYTES = 256 * 1024  # unsent bytes above which a tick is skipped for a client
 SLOW_CLIENT_CLOSE_S = 5.0  # a client that cannot take updates for this long is closed
 HELLO_TIMEOUT_S = 10.0
+# HELLO avatar: {look, accessory}, each one of these names (the first is the default; anything else: BAD_FIELD)
+AVATAR_LOOKS = ("classic", "robot", "fox", "ghost")
+AVATAR_ACCESSORIES = ("none", "hat", "glasses", "headphones")
 
 
 # Quantization of state updates (server -> client).

@@ -13,6 +13,7 @@ import argparse
 import ast
 import inspect
 import io
+import json
 import math
 import sys
 import tokenize
@@ -46,8 +47,10 @@ def _comments(source: str) -> dict[int, str]:
 
 
 def _js_value(name: str, value: object) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
     if isinstance(value, bool) or not isinstance(value, int | float | tuple):
-        raise TypeError(f"server/protocol.py: {name} = {value!r}: only ints, floats and tuples of them are generated")
+        raise TypeError(f"server/protocol.py: {name} = {value!r}: only ints, floats, strings and tuples are generated")
     if isinstance(value, tuple):
         return f"Object.freeze([{', '.join(_js_value(name, v) for v in value)}])"
     if isinstance(value, float) and not math.isfinite(value):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from server.protocol import EXPENSIVE_BURST, RATE_LIMIT_BURST
+from server.protocol import AVATAR_ACCESSORIES, AVATAR_LOOKS, EXPENSIVE_BURST, RATE_LIMIT_BURST
 
 if TYPE_CHECKING:
     from server.hosting import Principal
@@ -32,6 +32,7 @@ class Session:
     connected_ms: int
     name: str = ""
     color: str = ""
+    avatar: tuple[str, str] = (AVATAR_LOOKS[0], AVATAR_ACCESSORIES[0])  # (look, accessory) from HELLO
     instance: WorldInstance | None = None
     tokens: float = RATE_LIMIT_BURST  # the message bucket
     refill_ms: int = 0

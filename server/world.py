@@ -22,7 +22,9 @@ from server.interest import InterestSet, InterestSettings, compute_interest
 from server.messages import Pose7, PoseInput, Vec3
 from server.protocol import (
     ABSOLUTE,
+    AVATAR_ACCESSORIES,
     AVATAR_ALL,
+    AVATAR_LOOKS,
     GRAB_REACH_M,
     HOLD_REACH_M,
     MAX_CHAT_CHARS,
@@ -109,6 +111,7 @@ class Member:
     row: int  # viewer row in the ``sent`` matrix
     name: str
     color: str
+    avatar: dict[str, str] = field(default_factory=dict)  # {"look", "accessory"}, as ENTER and roster carry it
     allowance_m: float = MAX_SPEED_M_S
     last_pose_ms: int = 0
     teleport_to: Vec3 | None = None
@@ -386,7 +389,15 @@ class WorldInstance:
     def has_room(self) -> bool:
         return len(self.members) < self.spec.capacity
 
-    def join(self, sid: int, name: str, color: str, now_ms: int, spawn: str | None = None) -> Member:
+    def join(
+        self,
+        sid: int,
+        name: str,
+        color: str,
+        now_ms: int,
+        spawn: str | None = None,
+        avatar: tuple[str, str] = (AVATAR_LOOKS[0], AVATAR_ACCESSORIES[0]),
+    ) -> Member:
         sp = self.spec.spawn(spawn)
         slot, eid = self._alloc_slot(EntityKind.AVATAR)
         if not self._free_rows:
@@ -408,16 +419,17 @@ class WorldInstance:
         right = (x + 0.25 * rx + 0.3 * fx, y + 1.2, z + 0.25 * rz + 0.3 * fz, *yq)
         self.pose[slot] = (*head, *left, *right)
         self.ts[slot] = 0
-        self._info[slot] = {"name": name, "color": color}
+        look = {"look": avatar[0], "accessory": avatar[1]}
+        self._info[slot] = {"name": name, "color": color, "avatar": look}
         self._requantize(slot)
-        m = Member(sid=sid, eid=eid, slot=slot, row=row, name=name, color=color, last_pose_ms=now_ms)
+        m = Member(sid=sid, eid=eid, slot=slot, row=row, name=name, color=color, avatar=look, last_pose_ms=now_ms)
         for other in self.members.values():
             self._emit(other.sid, packb([MsgType.PRESENCE, Presence.JOINED, eid, name]))
         self.members[sid] = m
         return m
 
     def roster(self) -> list[list[object]]:
-        return [[m.eid, m.name, m.color] for m in self.members.values()]
+        return [[m.eid, m.name, m.color, m.avatar] for m in self.members.values()]
 
     def leave(self, sid: int) -> None:
         m = self.members.pop(sid, None)

@@ -426,7 +426,7 @@ def test_hello_color_must_be_rrggbb(wire: Wire, color: str) -> None:
 
 def test_a_valid_color_is_used_and_the_roster_includes_yourself(wire: Wire) -> None:
     c = Client(wire).hello("Ada", color="#A0b1C2")
-    assert c.welcome["roster"] == [[c.id, "Ada", "#a0b1c2"]]
+    assert c.welcome["roster"] == [[c.id, "Ada", "#a0b1c2", {"look": "classic", "accessory": "none"}]]
 
 
 def test_a_frame_of_exactly_16_kib_is_accepted_and_one_byte_more_is_refused(wire: Wire) -> None:

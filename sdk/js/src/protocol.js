@@ -30,6 +30,10 @@ export const SLOW_CLIENT_BUFFER_BYTES = 262144; // unsent bytes above which a ti
 export const SLOW_CLIENT_CLOSE_S = 5.0; // a client that cannot take updates for this long is closed
 export const HELLO_TIMEOUT_S = 10.0;
 
+// HELLO avatar: {look, accessory}, each one of these names (the first is the default; anything else: BAD_FIELD)
+export const AVATAR_LOOKS = Object.freeze(["classic", "robot", "fox", "ghost"]);
+export const AVATAR_ACCESSORIES = Object.freeze(["none", "hat", "glasses", "headphones"]);
+
 // Quantization of state updates (server -> client).
 export const POS_UNIT_M = 0.001; // positions are integers in millimetres, world coordinates
 export const ROT_SCALE = 4095; // quaternion components are round(c * 4095); worst-case angle error < 0.03 deg
