@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the lock files from pyproject.toml with pip-tools (pinned), on Python 3.11:
 #   core.lock   the core (`pip install plaza`): serves worlds, hosting and the web client
-#   serve.lock  core + gen + recsys + lan: what `bash .ci/serve` and the Dockerfile install
+#   serve.lock  core + gen + recsys + lan + cluster: what `bash .ci/serve` and the Dockerfile install
 #   all.lock    core + gen + recsys + lan + test: what `bash .ci/install` (and so CI) installs
 # serve.lock and core.lock are constrained by all.lock, so every lock pins the same versions.
 # Existing pins are kept; pass --upgrade (or -P NAME) to move them.
@@ -19,6 +19,6 @@ export CUSTOM_COMPILE_COMMAND="bash requirements/compile.sh"
 common=(--quiet --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links "$@")
 "$tools/bin/pip-compile" "${common[@]}" --extra gen --extra recsys --extra lan --extra test \
   -o requirements/all.lock pyproject.toml
-"$tools/bin/pip-compile" "${common[@]}" -c requirements/all.lock --extra gen --extra recsys --extra lan \
+"$tools/bin/pip-compile" "${common[@]}" -c requirements/all.lock --extra gen --extra recsys --extra lan --extra cluster \
   -o requirements/serve.lock pyproject.toml
 "$tools/bin/pip-compile" "${common[@]}" -c requirements/all.lock -o requirements/core.lock pyproject.toml

@@ -28,7 +28,7 @@ class Stores:
 
 
 class DatabaseUnavailable(RuntimeError):
-    """The configured PostgreSQL could not be reached or used at start (a clear line, no traceback)."""
+    """The configured PostgreSQL or Redis could not be reached or used at start (a clear line, no traceback)."""
 
 
 def open_stores(config: ServerConfig) -> Stores:
@@ -41,7 +41,7 @@ def open_stores(config: ServerConfig) -> Stores:
     try:
         import psycopg
     except ImportError as e:  # an install without the cluster extra
-        raise DatabaseUnavailable(f"--database needs psycopg (pip install 'psycopg[binary]'): {e}") from None
+        raise DatabaseUnavailable(f"--database needs psycopg (pip install 'plaza[cluster]'): {e}") from None
     from server.backends.postgres import PostgresHostingStore, PostgresStorage, redact
 
     try:

@@ -214,7 +214,12 @@ class RedisPresence:
     """``Presence`` on Redis (redis-py asyncio). ``url``: ``redis://host:6379/0`` or ``unix:///path``."""
 
     def __init__(self, url: str, node: str, retry_s: float = 1.0, timeout_s: float = 2.0) -> None:
-        import redis.asyncio as aioredis
+        try:
+            import redis.asyncio as aioredis
+        except ImportError as e:  # an install without the cluster extra: plaza serve says so and exits
+            from server.backends import DatabaseUnavailable
+
+            raise DatabaseUnavailable(f"--redis needs redis-py (pip install 'plaza[cluster]'): {e}") from None
 
         self.url = url
         self.node = node
