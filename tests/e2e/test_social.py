@@ -16,6 +16,7 @@ from playwright.sync_api import Page
 
 from tests.e2e.conftest import Pages, state
 from tests.e2e.conftest import wait_joined as _wait_joined
+from tests.e2e.wrist import aim_right_at
 from tests.serverproc import ServerProcess
 from tests.worldfiles import world_dir
 
@@ -248,42 +249,6 @@ def test_make_panel_asks_and_says_why_not(e2e_server: ServerProcess, pages: Page
     page.wait_for_function("/sign in/i.test(document.getElementById('make-log').textContent)")
 
 
-def _aim_right_at(page: Page, act: str) -> None:
-    """Point the emulated right controller at the wrist-menu button `act` (by its hit rect)."""
-    page.evaluate(
-        """(act) => {
-        const hp = xrDevice.position;
-        xrDevice.controllers.left.position.set(hp.x - 0.25, hp.y - 0.3, hp.z - 0.35);
-        xrDevice.controllers.right.position.set(hp.x + 0.2, hp.y - 0.35, hp.z - 0.3);
-    }""",
-        act,
-    )
-    f = state(page)["frames"]
-    page.wait_for_function(f"plaza.state().frames > {f + 2}")
-    aim = page.evaluate(
-        """(act) => {
-        const app = plazaTest.app, m = app.vrChat.mesh, b = app.vrChat.hits.find((h) => h.act === act);
-        const w = m.geometry.parameters.width, h = m.geometry.parameters.height;
-        const u = (b.x + b.w / 2) / 512, v = 1 - (b.y + b.h / 2) / 420;
-        const target = m.localToWorld(m.position.clone().set((u - 0.5) * w, (v - 0.5) * h, 0));
-        const hand = app.xr.controller('right').getWorldPosition(target.clone());
-        // world -> the emulated device's local space: undo the rig
-        const inv = app.rig.matrixWorld.clone().invert();
-        return [hand.applyMatrix4(inv).toArray(), target.applyMatrix4(inv).toArray()];
-    }""",
-        act,
-    )
-    hand, target = aim
-    d = [target[i] - hand[i] for i in range(3)]
-    n = math.sqrt(sum(x * x for x in d))
-    d = [x / n for x in d]
-    q = [d[1], -d[0], 0.0, 1.0 - d[2]]  # turns the controller's forward (0, 0, -1) onto d
-    qn = math.sqrt(sum(x * x for x in q))
-    page.evaluate(f"xrDevice.controllers.right.quaternion.set({q[0] / qn}, {q[1] / qn}, {q[2] / qn}, {q[3] / qn})")
-    f = state(page)["frames"]
-    page.wait_for_function(f"plaza.state().frames > {f + 2}")
-
-
 def test_vr_wrist_menu_types_free_text(e2e_server: ServerProcess, pages: Pages) -> None:
     vr = pages.open(e2e_server.url + "/w/lobby?name=Vera&emulate&lowpower&test")
     wait_joined(vr, "lobby")
@@ -292,12 +257,12 @@ def test_vr_wrist_menu_types_free_text(e2e_server: ServerProcess, pages: Pages) 
     vr.get_by_role("button", name="Enter VR").click()
     vr.wait_for_function("plaza.state().presenting && plaza.state().frames > 3")
     # Point at "⌨ Type" and pull the trigger: the keyboard page opens.
-    _aim_right_at(vr, "keyboard")
+    aim_right_at(vr, "keyboard")
     vr.evaluate("xrDevice.controllers.right.updateButtonValue('trigger', 1)")
     vr.wait_for_function("plazaTest.app.vrChat.page === 'keyboard'")
     vr.evaluate("xrDevice.controllers.right.updateButtonValue('trigger', 0)")
     # One key by the controller, the rest through the same press() the rays call.
-    _aim_right_at(vr, "key:h")
+    aim_right_at(vr, "key:h")
     vr.evaluate("xrDevice.controllers.right.updateButtonValue('trigger', 1)")
     vr.wait_for_function("plazaTest.app.vrChat.typed === 'h'")
     vr.evaluate("xrDevice.controllers.right.updateButtonValue('trigger', 0)")

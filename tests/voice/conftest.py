@@ -8,6 +8,10 @@ never gathers ICE candidates on a loopback interface (src/ice.c skips IFF_LOOPBA
 Janus these tests start is a wrapper that preloads ``lo_ice_shim.c``, compiled here into a
 temporary directory, with ``voice.ice_interfaces = ["lo"]``. Skips, with the reason, when
 janus, gcc, chromium or the web client's node_modules are missing.
+
+Pages are the voice harness (``Pages.open``) or the full web client (``Pages.client``, WebGL
+on SwiftShader); ``http://plaza.test:PORT`` reaches the same server from a page without a
+secure context (Chromium maps the name to 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ HERE = Path(__file__).resolve().parent
 JANUS = Path(os.environ.get("JANUS_PATH", "/usr/bin/janus"))
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 NODE_MODULES = REPO / "web_client" / "node_modules"
+INSECURE_HOST = "plaza.test"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run",
     "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
@@ -51,6 +56,11 @@ CHROMIUM_ARGS = [
     # Real IPs, no .local names; and the harness page, fulfilled by Playwright (no address),
     # may still reach 127.0.0.1 (Local Network Access treats it as a public page otherwise).
     "--disable-features=WebRtcHideLocalIpsWithMdns,LocalNetworkAccessChecks",
+    # The full web client (three.js, an emulated headset) draws with WebGL on the CPU.
+    "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+    # http://plaza.test:PORT is the Plaza server too, but not a secure context (as a plain-http
+    # LAN address is not): the page where voice must say why it is off.
+    f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
 ]  # fmt: skip
 STAFF = ("mira", "djsol")  # hall's moderator; the club's event host
 PASSWORD = "correct horse battery"
@@ -81,6 +91,20 @@ name = "default"
 position = [0, 0, 0]
 [roles]
 moderators = ["mira"]
+"""
+MEETING = """
+id = "meeting"
+name = "Meeting room"
+capacity = 10
+[bounds]
+min = [-100, -1, -100]
+max = [100, 10, 100]
+[[spawns]]
+name = "default"
+position = [0, 0, 0]
+[audio]
+mode = "flat"
+radius = 5
 """
 
 _missing = [str(p) for p in (JANUS, Path(CHROMIUM), NODE_MODULES / "@msgpack") if not p.exists()]
@@ -173,7 +197,8 @@ def voice_server(
 ) -> Iterator[ServerProcess]:
     base = tmp_path_factory.mktemp("plaza-voice")
     start = datetime.now(UTC) - timedelta(minutes=5)  # the club's event is on now
-    worlds = world_dir(base, {"lobby": LOBBY, "field": FIELD, "hall": HALL, "club": club_world(start)})
+    specs = {"lobby": LOBBY, "field": FIELD, "hall": HALL, "meeting": MEETING, "club": club_world(start)}
+    worlds = world_dir(base, specs)
     data = base / "data"
     data.mkdir()
     (data / "plaza.toml").write_text(voice_toml(janus_wrapper))
@@ -241,6 +266,16 @@ class Pages:
         if voice:
             assert page.evaluate("window.plaza.voice.enable()") is True, page.evaluate("window.plaza.voice.error")
             page.wait_for_function("window.plaza.voice.connected === true", timeout=15000)
+        return page
+
+    def client(self, path: str, origin: str = "") -> Page:
+        """The full web client (``/w/<world>?...``) at the Plaza origin or at ``origin``."""
+        ctx = self.browser.new_context(bypass_csp=True, viewport={"width": 480, "height": 360})
+        self.contexts.append(ctx)
+        page = ctx.new_page()
+        page.on("pageerror", lambda e: self.errors.append(f"{path}: {e}"))
+        page.on("console", lambda m: self.errors.append(f"{path}: {m.text}") if m.type == "error" else None)
+        page.goto(f"{origin or self.srv.url}{path}")
         return page
 
     def close(self) -> None:

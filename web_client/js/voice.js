@@ -233,7 +233,8 @@ export class Voice {
     this.client = o.client; this.head = o.head;
     this.onSpeaking = o.onSpeaking || (() => {}); this.onChange = o.onChange || (() => {});
     this.enabled = false; this.connected = false; this.muted = false; this.speaking = false;
-    this.pushToTalk = false; this.talkHeld = false; this.error = null;
+    this.pushToTalk = false; this.talkHeld = false;
+    this.error = voiceBlocker(); // said from the start: e.g. a plain-http LAN page cannot have voice
     this.modMuted = false;
     this.rooms = new Map(); // janus room id -> RoomConn
     this.voices = new Map(); // feed -> {eid, room, flags, panner, gain, analyser, level, hist, el}
@@ -342,17 +343,30 @@ export class Voice {
     let rc = this.rooms.get(room);
     if (!rc) {
       rc = new RoomConn({ session: this.session, room, pin, token, id, display },
-        (feed, track) => this._track(feed, track), (feed) => this._drop(feed),
-        (r) => { if (r.room === this.ownRoom) { this.connected = false; this.onChange(); } });
+        (feed, track, rc) => this._track(feed, track, rc), (feed) => this._drop(feed),
+        (r) => this._kicked(r));
       this.rooms.set(room, rc);
     }
     return rc;
+  }
+
+  /** The media server removed our participant from room `r`: our own room means voice is
+   * down; a listen-only room is forgotten, so the next AUDIBLE's credential joins it afresh. */
+  _kicked(r) {
+    if (r.room === this.ownRoom) { this.connected = false; this.onChange(); return; }
+    if (this.rooms.get(r.room) !== r) return;
+    this.rooms.delete(r.room);
+    for (const [feed, v] of this.voices) if (v.room === r) this._drop(feed);
+    r.sub?.send({ request: 'leave' }).catch(() => {}); // its subscriber handle too
+    r.close();
   }
 
   async _audible(body) {
     this.lastAudible = body; // applied once connected when it comes first
     if (!this.session || !this.connected) return;
     for (const [room, pin, token, id] of body.listen || []) {
+      const old = this.rooms.get(room);
+      if (old && room !== this.ownRoom && old.token !== token) this._kicked(old); // a newer credential
       if (!this.rooms.has(room)) {
         const rc = this._room(room, pin, token, id, 'listener');
         rc.joining = rc.join().catch((e) => console.warn(`voice: listen-only join failed: ${e.message}`));
@@ -387,7 +401,7 @@ export class Voice {
     this.onChange();
   }
 
-  _track(feed, track) {
+  _track(feed, track, rc) {
     const old = this.voices.get(feed);
     if (old) this._drop(feed);
     const meta = (this.audible || []).find((p) => p.feed === feed) || { eid: 0, flags: 0 };
@@ -398,10 +412,12 @@ export class Voice {
     const src = ctx.createMediaStreamSource(stream);
     const analyser = new AnalyserNode(ctx, { fftSize: 1024 });
     const gain = new GainNode(ctx, { gain: 1 });
+    const out = new AnalyserNode(ctx, { fftSize: 1024 }); // what is played: after panner and gain
     const panner = new PannerNode(ctx, { panningModel: 'HRTF', distanceModel: 'inverse', refDistance: 1,
       maxDistance: this.radius * 2, rolloffFactor: 1 });
     src.connect(analyser);
-    const v = { feed, eid: meta.eid, flags: meta.flags, el, src, analyser, gain, panner, level: 0, hist: [], wired: null };
+    const v = { feed, eid: meta.eid, flags: meta.flags, room: rc, el, src, analyser, out, gain, panner,
+      level: 0, heard: 0, hist: [], wired: null };
     this.voices.set(feed, v);
     this._wire(v);
     this._gains();
@@ -415,6 +431,7 @@ export class Voice {
     v.src.connect(v.analyser);
     if (spatial) v.src.connect(v.panner).connect(v.gain).connect(this.ctx.destination);
     else v.src.connect(v.gain).connect(this.ctx.destination);
+    v.gain.connect(v.out);
     v.wired = spatial;
   }
 
@@ -465,9 +482,10 @@ export class Voice {
     const rms = (an) => { an.getFloatTimeDomainData(buf); let s = 0; for (let i = 0; i < buf.length; i++) s += buf[i] * buf[i]; return Math.sqrt(s / buf.length); };
     for (const v of this.voices.values()) {
       const r = rms(v.analyser);
-      v.hist.push([now, r]);
+      v.hist.push([now, r, rms(v.out)]);
       while (v.hist.length && v.hist[0][0] < now - LEVEL_HOLD_MS) v.hist.shift();
       v.level = Math.max(...v.hist.map((x) => x[1]));
+      v.heard = Math.max(...v.hist.map((x) => x[2]));
       if (r > 0.01 && this.firstAudioAt === null) this.firstAudioAt = now;
     }
     if (this.micAnalyser && this.connected) {
@@ -504,6 +522,7 @@ export class Voice {
       pushToTalk: this.pushToTalk, speaking: this.speaking, moderatorMuted: this.modMuted, error: this.error,
       mode: this.mode,
       peers: [...this.voices.values()].map((v) => ({ id: v.eid, feed: v.feed, level: Math.round(v.level * 1e4) / 1e4,
+        heard: Math.round(v.heard * 1e4) / 1e4, panned: !!v.wired,
         stage: !!(v.flags & STAGE), volume: this.volume.get(v.eid) ?? 1, personalMute: this.personalMute.has(v.eid) })),
       audible: (this.audible || []).map((p) => ({ id: p.eid, feed: p.feed, stage: !!(p.flags & STAGE), distance: p.distance })),
       people: [...this.peerState].map(([id, f]) => ({ id, connected: !!(f & VoiceFlag.CONNECTED), muted: !!(f & VoiceFlag.MUTED),
@@ -534,8 +553,13 @@ export function mountVoicePanel(voice, root, nameOf) {
     if (e.code === 'KeyV') voice.setTalkHeld(true);
   });
   addEventListener('keyup', (e) => { if (e.code === 'KeyV') voice.setTalkHeld(false); });
+  let shownError = null;
   const render = () => {
     const s = voice.state();
+    // A new reason why voice is off (a plain-http page, a blocked microphone): open the panel
+    // so the message (and how to fix it) is seen without hunting for it.
+    if (s.error && s.error !== shownError) root.open = true;
+    shownError = s.error;
     btn.textContent = !s.enabled ? '🎤 Join voice' : s.moderatorMuted ? '🔇 Muted by a moderator' : s.muted ? '🔇 Unmute (M)' : '🎙 Mute (M)';
     btn.dataset.state = !s.enabled ? 'off' : s.muted || s.moderatorMuted ? 'muted' : 'live';
     root.dataset.speaking = s.speaking ? '1' : '0';

@@ -1,6 +1,8 @@
 // WebXR: session entry (local-floor, optional hand tracking), controllers with their real
 // models (profiles served locally from node_modules, so it works offline on a LAN),
-// teleport arc + target, snap turn, optional smooth locomotion, grab with squeeze/trigger.
+// teleport arc + target, snap turn, optional smooth locomotion, grab with squeeze/trigger;
+// the left controller's Y button mutes/unmutes the mic (as the wrist menu's Mute does), X held
+// talks with push-to-talk.
 import * as THREE from 'three';
 import { XRControllerModelFactory } from 'three/addons/webxr/XRControllerModelFactory.js';
 import { XRHandModelFactory } from 'three/addons/webxr/XRHandModelFactory.js';
@@ -10,6 +12,8 @@ const SMOOTH_SPEED = 2.0; // m/s, well under the server's 10 m/s limit
 const ARC_POINTS = 40;
 const ARC_SPEED = 8; // m/s launch speed of the teleport arc
 const G = 9.81;
+// xr-standard gamepad buttons: 4 = X (left) / A (right), 5 = Y (left) / B (right)
+const BTN_X = 4, BTN_Y = 5;
 
 const _v = new THREE.Vector3(), _v2 = new THREE.Vector3(), _dir = new THREE.Vector3();
 const _q = new THREE.Quaternion(), _m = new THREE.Matrix4(), _up = new THREE.Vector3(0, 1, 0);
@@ -46,7 +50,7 @@ export class XRControls {
       const c = renderer.xr.getController(i);
       c.userData.index = i;
       c.userData.handedness = '';
-      c.userData.stick = { turnReady: true, aiming: false };
+      c.userData.stick = { turnReady: true, aiming: false, x: false, y: false };
       const ray = new THREE.Line(rayGeo, rayMat);
       ray.scale.z = 0.6;
       c.add(ray);
@@ -128,10 +132,12 @@ export class XRControls {
       const c = this.controllers[i];
       const src = c.userData.source;
       const gp = src && src.gamepad;
-      if (!gp || gp.axes.length < 4) continue;
-      const x = gp.axes[2], y = gp.axes[3];
+      if (!gp) continue;
       const st = c.userData.stick;
       const hand = c.userData.handedness;
+      if (hand === 'left' && gp.buttons.length > BTN_Y) this._voiceButtons(gp.buttons, st);
+      if (gp.axes.length < 4) continue;
+      const x = gp.axes[2], y = gp.axes[3];
       if (hand === 'left' && this.smoothMove) {
         if (Math.abs(x) > 0.15 || Math.abs(y) > 0.15) this._smooth(x, y, dt);
         continue;
@@ -152,6 +158,14 @@ export class XRControls {
         this._aim(c);
       }
     }
+  }
+
+  /** Left Y: mute toggle (on its press, like the wrist menu's Mute); left X: push-to-talk. */
+  _voiceButtons(buttons, st) {
+    const y = buttons[BTN_Y].pressed, x = buttons[BTN_X].pressed;
+    if (y && !st.y) this.app.vrChat?.press('mute'); // the same action, and the menu's label follows
+    if (x !== st.x) this.app.voice?.setTalkHeld(x);
+    st.x = x; st.y = y;
   }
 
   _turn(deg) {
