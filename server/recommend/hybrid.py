@@ -665,16 +665,17 @@ class PlazaRecommender:
         if it.kind == "event" and it.start_ts is not None:
             dt = it.start_ts - now
             when = "happening now" if dt <= 0 else f"starts in {_fmt_delta(dt)}"
-        # Strongest personal/popularity explanation.
+        # The strongest explanation, personal ones first: "one of your regular spaces" tells a
+        # regular more than "popular in Plaza", even where popularity added more to the score.
         ranked = sorted(
             (
-                (v, name)
+                (name not in {"pop", "occupancy"}, v, name)
                 for name, v in parts.items()
-                if name in {"collab", "content", "own", "host", "habit", "pop", "occupancy"}
+                if name in {"collab", "content", "own", "host", "habit", "pop", "occupancy"} and v > 0.05
             ),
             reverse=True,
         )
-        for v, name in ranked:
+        for _, v, name in ranked:
             if v <= 0.05 or len(bits) >= 1:
                 break
             phrase = self._phrase(name, k, extra)
