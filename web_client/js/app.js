@@ -96,6 +96,7 @@ export class App {
 
     this.ui = new UI({
       onJoin: (world, name, color) => this.join(world, name, color),
+      onAvatar: () => this.rejoin(),
       onLeave: () => this.leave(),
       onChat: (text) => this.net.send([Msg.CHAT, text.slice(0, 500)]),
       onEnterVR: () => this.enterVR(),
@@ -143,7 +144,16 @@ export class App {
     history.replaceState(null, '', `/w/${encodeURIComponent(world)}${location.search}`);
     this.ui.status('connecting', 'Connecting…');
     document.body.dataset.mode = 'world';
-    this.net.join(name, world, color, invite);
+    this.invite = invite;
+    this.net.join(name, world, color, invite, this.ui.avatar());
+  }
+
+  /** A new look while in a world: HELLO again into the same instance (others see us leave
+   * and come back with it). Nothing to do in the lobby: the next join sends it. */
+  rejoin() {
+    if (!this.joined || document.body.dataset.mode !== 'world') return;
+    const { world, name, color } = this.joined;
+    this.net.join(name, world, color, this.invite, this.ui.avatar(), this.net.welcome?.instance);
   }
 
   /** Reactions (toolbar, keys 1-6), the make/generate panel, the invite-link button. */
@@ -236,7 +246,7 @@ export class App {
       enter: (ent, t) => {
         if (ent.kind === EntityKind.AVATAR) {
           this.names.set(ent.id, ent.info.name);
-          this.avatars.enter(ent.id, ent.info.name, ent.info.color, ent.values, t);
+          this.avatars.enter(ent.id, ent.info.name, ent.info.color, ent.values, t, ent.info.avatar);
         } else this.objects.enter(ent, t);
       },
       leave: (id) => { this.avatars.leave(id); this.objects.leave(id); },
@@ -668,6 +678,7 @@ export class App {
       self: this.world ? { head: pose(this.head), left: pose(this.left), right: pose(this.right) } : null,
       rig: { p: this.rig.position.toArray().map(r4), yaw: r4(this.rig.rotation.y) },
       avatars: this.avatars.snapshot(),
+      avatar: { ...this.ui.avatar(), ready: this.avatars.ready }, // my look as sent in HELLO; ready: every look's GLB loaded
       objects: this.objects.snapshot(this.selfId),
       held: this.grab.held ? this.grab.held.eid : null,
       hover: this.hover.oid,

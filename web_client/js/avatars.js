@@ -1,10 +1,19 @@
-// Remote avatars: head (+ visor showing where they look), torso, two hands, a name tag, a
-// colour. All avatars share five InstancedMeshes (head, visor, torso, hands, name tags), so
-// 50 avatars cost 5 draw calls; name tags are cells of one canvas atlas drawn by a
-// billboard shader. update() runs every frame and allocates nothing.
+// Remote avatars: a look (a bundled glTF: head, torso, hand meshes), an accessory worn on the
+// head, the person's colour, a name tag. Every look's part and every accessory is one
+// InstancedMesh shared by all avatars wearing it, so draw calls grow with the looks in use
+// (at most 4 looks x 3 parts + 3 accessories + name tags = 16), never with the number of
+// people; a mesh with no instance this frame is not drawn. The head mesh follows the head
+// pose, the torso the head's position and yaw, each hand a hand pose. The GLBs come from
+// `python -m genmodels.avatars` (web_client/avatars/); their COLOR_0 alpha says which vertices
+// take the person's colour (255) and which keep theirs (0). Until a look's file has loaded
+// its wearers are drawn with built-in primitives of the classic look. Name tags are cells of
+// one canvas atlas drawn by a billboard shader. update() runs every frame and allocates nothing.
 import * as THREE from 'three';
+import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { SnapshotBuffer } from './interp.js';
-import { POS_UNIT_M, ROT_SCALE } from './protocol.js';
+import { AVATAR_ACCESSORIES, AVATAR_LOOKS, POS_UNIT_M, ROT_SCALE } from './protocol.js';
+
+export const AVATAR_DIR = '/avatars/';
 
 export const MAX_AVATARS = 128;
 const FADE_S = 0.25;
@@ -26,7 +35,29 @@ class Avatar {
     this.fade = 0; this.leaving = false; this.hasPose = false;
     this.hidden = false; // blocked by us: not drawn
     this.tagW = 1; // the name tag's width as a fraction of its atlas cell (sized to the name)
+    this.look = 0; this.accessory = 0; // indexes into AVATAR_LOOKS / AVATAR_ACCESSORIES
   }
+}
+
+/** Vertex colours times the instance colour where the file's COLOR_0 alpha says "tint" (1),
+ * the vertex colour alone where it says "keep" (0). One material for every look. */
+function tintMaterial() {
+  const m = new THREE.MeshLambertMaterial({ color: 0xffffff, vertexColors: true });
+  m.onBeforeCompile = (sh) => {
+    sh.vertexShader = sh.vertexShader.replace('#include <color_vertex>', `#include <color_vertex>
+      #if defined( USE_COLOR_ALPHA ) && defined( USE_INSTANCING_COLOR )
+        vColor = vec4( color.rgb * mix( vec3( 1.0 ), instanceColor.rgb, color.a ), 1.0 );
+      #endif`);
+  };
+  m.customProgramCacheKey = () => 'plaza-avatar-tint';
+  return m;
+}
+
+/** `{look, accessory}` from the server (or nothing: an old server, an NPC) -> indexes. */
+export function lookIndexes(avatar) {
+  const look = Math.max(0, AVATAR_LOOKS.indexOf(avatar?.look));
+  const acc = Math.max(0, AVATAR_ACCESSORIES.indexOf(avatar?.accessory));
+  return [look, acc];
 }
 
 export class Avatars {
@@ -51,9 +82,49 @@ export class Avatars {
     this.torso = mk(new THREE.CylinderGeometry(0.13, 0.17, 0.55, 10).translate(0, -0.5, 0), lambert({ color: 0xffffff }), MAX_AVATARS, 'avatar-torsos');
     this.hands = mk(new THREE.BoxGeometry(0.07, 0.035, 0.12), lambert({ color: 0xffffff }), MAX_AVATARS * 2, 'avatar-hands');
     for (const m of [this.head, this.torso, this.hands]) { m.setColorAt(0, _c.set(1, 1, 1)); }
+    // The built-in stand-in (drawn until a look's GLB is in): head + visor, torso, hands.
+    this.fallback = { head: this.head, visor: this.visor, torso: this.torso, hands: this.hands, n: 0 };
     this._tags(scene);
     this.meshes = [this.head, this.visor, this.torso, this.hands, this.tags]; // reused every frame
+    this.looks = AVATAR_LOOKS.map(() => null); // per look: {head, torso, hands, n} once loaded
+    this.accessories = AVATAR_ACCESSORIES.map(() => null); // per accessory (0 = none): {mesh, n}
+    this.loaded = 0; // GLB files in
+    this.material = tintMaterial();
+    this._load(scene, mk);
   }
+
+  _load(scene, mk) {
+    const loader = new GLTFLoader();
+    const geo = (root, name) => {
+      const o = root.getObjectByName(name);
+      if (!o || !o.geometry) throw new Error(`avatar GLB without a "${name}" mesh`);
+      o.updateWorldMatrix(true, false);
+      return o.geometry.clone().applyMatrix4(o.matrixWorld);
+    };
+    const withColor = (m) => { m.setColorAt(0, _c.set(1, 1, 1)); return m; };
+    AVATAR_LOOKS.forEach((look, i) => {
+      loader.load(`${AVATAR_DIR}${look}.glb`, (g) => {
+        const mat = this.material;
+        const part = (name, n) => withColor(mk(geo(g.scene, name), mat, n, `avatar-${look}-${name}`));
+        const group = { head: part('head', MAX_AVATARS), torso: part('torso', MAX_AVATARS), hands: part('hand', MAX_AVATARS * 2), n: 0 };
+        this.meshes.push(group.head, group.torso, group.hands);
+        this.looks[i] = group;
+        this.loaded++;
+      }, undefined, (e) => console.warn(`plaza: avatar look ${look} did not load`, e));
+    });
+    loader.load(`${AVATAR_DIR}accessories.glb`, (g) => {
+      AVATAR_ACCESSORIES.forEach((name, i) => {
+        if (i === 0) return; // none
+        const mesh = withColor(mk(geo(g.scene, name), this.material, MAX_AVATARS, `avatar-accessory-${name}`));
+        this.meshes.push(mesh);
+        this.accessories[i] = { mesh, n: 0 };
+      });
+      this.loaded++;
+    }, undefined, (e) => console.warn('plaza: avatar accessories did not load', e));
+  }
+
+  /** True once every look and the accessories have loaded (tests, screenshots). */
+  get ready() { return this.loaded === AVATAR_LOOKS.length + 1; }
 
   _tags(scene) {
     const c = document.createElement('canvas');
@@ -138,8 +209,9 @@ export class Avatars {
     if (a) a.hidden = hidden;
   }
 
-  /** A new avatar entity (STATE enter). `values` are the protocol integers. */
-  enter(id, name, color, values, t) {
+  /** A new avatar entity (STATE enter). `values` are the protocol integers; `avatar` is
+   * info.avatar ({look, accessory}; missing or unknown names: the defaults). */
+  enter(id, name, color, values, t, avatar = null) {
     let a = this.byId.get(id);
     if (!a) {
       if (this.list.length >= MAX_AVATARS) { console.warn('plaza: too many avatars to draw'); return; }
@@ -155,6 +227,7 @@ export class Avatars {
     a.name = name || `#${id}`;
     a.color = color || '#888888';
     a.col.set(a.color);
+    [a.look, a.accessory] = lookIndexes(avatar);
     a.speaking = false;
     a.tagW = this._drawTag(a.slot, a.name, a.color);
     this.push(id, values, t);
@@ -203,20 +276,28 @@ export class Avatars {
         this.pool.push(a);
       }
     }
+    const fb = this.fallback;
+    fb.n = 0;
+    for (let i = 0; i < this.looks.length; i++) if (this.looks[i]) this.looks[i].n = 0;
+    for (let i = 1; i < this.accessories.length; i++) if (this.accessories[i]) this.accessories[i].n = 0;
     let n = 0;
     for (let i = 0; i < list.length; i++) {
       const a = list[i];
       if (!a.hasPose || !a.buf.sample(renderTime, a.out) || a.hidden) continue;
       const o = a.out;
+      const g = this.looks[a.look] || fb;
+      const k = g.n++;
       const s = a.fade * a.fade * (3 - 2 * a.fade); // smoothstep: appear/disappear without popping
       _p.set(o[0], o[1], o[2]); _q.set(o[3], o[4], o[5], o[6]); _s.set(s, s, s);
       _m.compose(_p, _q, _s);
-      this.head.setMatrixAt(n, _m); this.head.setColorAt(n, a.col);
-      this.visor.setMatrixAt(n, _m);
+      g.head.setMatrixAt(k, _m); g.head.setColorAt(k, a.col);
+      if (g === fb) fb.visor.setMatrixAt(k, _m);
+      const acc = this.accessories[a.accessory];
+      if (acc) { acc.mesh.setMatrixAt(acc.n, _m); acc.mesh.setColorAt(acc.n, a.col); acc.n++; }
       // Torso follows the head's yaw only, so looking down does not tip the body.
       const yaw = Math.atan2(2 * (o[6] * o[4] + o[3] * o[5]), 1 - 2 * (o[3] * o[3] + o[4] * o[4]));
       _yq.setFromAxisAngle(_up, yaw);
-      this.torso.setMatrixAt(n, _m.compose(_p, _yq, _s)); this.torso.setColorAt(n, a.col);
+      g.torso.setMatrixAt(k, _m.compose(_p, _yq, _s)); g.torso.setColorAt(k, a.col);
       _p.y += 0.3;
       this.tags.setMatrixAt(n, _m.compose(_p, _yq, _s));
       this.tagSlot.array[n] = a.slot;
@@ -224,15 +305,24 @@ export class Avatars {
       for (let h = 0; h < 2; h++) {
         const b = 7 + h * 7;
         _p.set(o[b], o[b + 1], o[b + 2]); _q.set(o[b + 3], o[b + 4], o[b + 5], o[b + 6]);
-        this.hands.setMatrixAt(2 * n + h, _m.compose(_p, _q, _s));
-        this.hands.setColorAt(2 * n + h, a.col);
+        g.hands.setMatrixAt(2 * k + h, _m.compose(_p, _q, _s));
+        g.hands.setColorAt(2 * k + h, a.col);
       }
       n++;
     }
-    this.head.count = this.visor.count = this.torso.count = this.tags.count = n;
-    this.hands.count = 2 * n;
+    this.tags.count = n;
+    fb.visor.count = fb.n;
+    for (let i = -1; i < this.looks.length; i++) {
+      const gr = i < 0 ? fb : this.looks[i];
+      if (!gr) continue;
+      gr.head.count = gr.torso.count = gr.n;
+      gr.hands.count = 2 * gr.n;
+    }
+    for (let i = 1; i < this.accessories.length; i++) if (this.accessories[i]) this.accessories[i].mesh.count = this.accessories[i].n;
     const all = this.meshes;
     for (let i = 0; i < all.length; i++) {
+      all[i].visible = all[i].count > 0; // no instances: no draw call (and nothing to upload)
+      if (!all[i].visible) continue;
       all[i].instanceMatrix.needsUpdate = true;
       if (all[i].instanceColor) all[i].instanceColor.needsUpdate = true;
     }
@@ -247,6 +337,7 @@ export class Avatars {
     const pose = (o, b) => ({ p: [r(o[b]), r(o[b + 1]), r(o[b + 2])], q: [r(o[b + 3]), r(o[b + 4]), r(o[b + 5]), r(o[b + 6])] });
     return this.list.filter((a) => a.hasPose && !a.leaving).map((a) => ({
       id: a.id, name: a.name, color: a.color, hidden: a.hidden, tagWidth: r(a.tagW),
+      look: AVATAR_LOOKS[a.look], accessory: AVATAR_ACCESSORIES[a.accessory],
       head: pose(a.out, 0), left: pose(a.out, 7), right: pose(a.out, 14),
     }));
   }

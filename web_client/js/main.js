@@ -19,6 +19,7 @@ window.plaza = Object.freeze({
 });
 // Test hook, only with ?test: the app itself, and fake avatars for frame-budget measurements.
 if (params.has('test')) {
+  const { AVATAR_LOOKS, AVATAR_ACCESSORIES } = await import('./protocol.js');
   const PALETTE = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#46f0f0', '#f032e6'];
   window.plazaTest = {
     app,
@@ -34,7 +35,8 @@ if (params.has('test')) {
         const mm = (v) => Math.round(v * 1000);
         const vals = [mm(x), mm(1.6), mm(z), ...q, mm(x - rx * 0.25), mm(1.1), mm(z - rz * 0.25), ...q,
           mm(x + rx * 0.25), mm(1.1), mm(z + rz * 0.25), ...q, 0];
-        app.avatars.enter(100000 + i, `Fake ${i + 1}`, PALETTE[i % PALETTE.length], vals, t);
+        const avatar = { look: AVATAR_LOOKS[i % AVATAR_LOOKS.length], accessory: AVATAR_ACCESSORIES[Math.floor(i / AVATAR_LOOKS.length) % AVATAR_ACCESSORIES.length] };
+        app.avatars.enter(100000 + i, `Fake ${i + 1}`, PALETTE[i % PALETTE.length], vals, t, avatar);
       }
     },
   };

@@ -59,8 +59,8 @@ export class Net {
   get rttMs() { return this.client.rttMs; }
 
   /** Join `world` as `name`; keeps trying until left (failures arrive as status/fatal). */
-  join(name, world, color, invite = null) {
-    this.client.join({ name, world, color, ...(invite ? { invite } : {}) }).catch(() => {});
+  join(name, world, color, invite = null, avatar = null, instance = null) {
+    this.client.join({ name, world, color, ...(avatar ? { avatar } : {}), ...(invite ? { invite } : {}), ...(instance ? { instance } : {}) }).catch(() => {});
   }
 
   leave() { this.client.leave(); }

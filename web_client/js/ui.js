@@ -1,9 +1,27 @@
 // DOM user interface: the lobby (worlds from /api/worlds with live occupancy and upcoming
 // events, display name remembered in localStorage), the in-world HUD (connection status,
 // loading bar, chat panel, toasts, VR availability message).
+import { AVATAR_ACCESSORIES, AVATAR_LOOKS } from './protocol.js';
+
 const $ = (id) => document.getElementById(id);
 
-const NAME_KEY = 'plaza.name', COLOR_KEY = 'plaza.color';
+const NAME_KEY = 'plaza.name', COLOR_KEY = 'plaza.color', LOOK_KEY = 'plaza.look', ACCESSORY_KEY = 'plaza.accessory';
+const LOOK_LABELS = { classic: 'Classic', robot: 'Robot', fox: 'Fox', ghost: 'Ghost' };
+const ACCESSORY_LABELS = { none: 'None', hat: 'Top hat', glasses: 'Glasses', headphones: 'Headphones' };
+
+/** A radio group (arrow keys move the choice, a tap picks one) for one of the protocol's lists,
+ * preselected from localStorage; every change is stored. `onChange(value)` after storing. */
+function choiceGroup(box, key, names, labels, onChange) {
+  const saved = localStorage.getItem(key);
+  const current = names.includes(saved) ? saved : names[0];
+  box.insertAdjacentHTML('beforeend', names.map((n) =>
+    `<label class="chip"><input type="radio" name="${key}-${box.id}" value="${n}"${n === current ? ' checked' : ''}><span>${esc(labels[n] || n)}</span></label>`).join(''));
+  box.addEventListener('change', (e) => {
+    if (!(e.target instanceof HTMLInputElement)) return;
+    localStorage.setItem(key, e.target.value);
+    onChange?.(e.target.value);
+  });
+}
 
 function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -41,7 +59,7 @@ export function touchFirst() {
 const PRESENCE_MERGE_MS = 60000;
 
 export class UI {
-  constructor({ onJoin, onLeave, onChat, onEnterVR, onSmoothMove, onLobby }) {
+  constructor({ onJoin, onLeave, onChat, onEnterVR, onSmoothMove, onLobby, onAvatar }) {
     this.onJoin = onJoin;
     this.onLobby = onLobby;
     this.onChat = onChat;
@@ -51,6 +69,11 @@ export class UI {
     $('color').value = localStorage.getItem(COLOR_KEY) || '#4fa3ff';
     name.addEventListener('change', () => localStorage.setItem(NAME_KEY, name.value.trim()));
     $('color').addEventListener('change', () => localStorage.setItem(COLOR_KEY, $('color').value));
+    // Look and accessory: in the lobby before joining, and in the world's "Avatar" panel
+    // (a change there rejoins the same instance: HELLO is the only place they travel).
+    const changed = () => { this._syncAvatar(); onAvatar?.(); };
+    for (const id of ['look', 'hud-look']) choiceGroup($(id), LOOK_KEY, AVATAR_LOOKS, LOOK_LABELS, changed);
+    for (const id of ['accessory', 'hud-accessory']) choiceGroup($(id), ACCESSORY_KEY, AVATAR_ACCESSORIES, ACCESSORY_LABELS, changed);
     // Enter in the name field must not submit (reload) the page. Here, not an inline
     // onsubmit: the Content-Security-Policy allows no inline handlers.
     $('who').addEventListener('submit', (e) => e.preventDefault());
@@ -86,6 +109,19 @@ export class UI {
   }
 
   color() { return $('color').value; }
+
+  /** HELLO's avatar: {look, accessory} as chosen (remembered in localStorage). */
+  avatar() {
+    const pick = (key, names) => (names.includes(localStorage.getItem(key)) ? localStorage.getItem(key) : names[0]);
+    return { look: pick(LOOK_KEY, AVATAR_LOOKS), accessory: pick(ACCESSORY_KEY, AVATAR_ACCESSORIES) };
+  }
+
+  /** Both copies of each group (lobby, HUD) show the stored choice. */
+  _syncAvatar() {
+    const a = this.avatar();
+    for (const el of document.querySelectorAll('#look input, #hud-look input')) el.checked = el.value === a.look;
+    for (const el of document.querySelectorAll('#accessory input, #hud-accessory input')) el.checked = el.value === a.accessory;
+  }
   setName(n) { $('name').value = n; localStorage.setItem(NAME_KEY, n); }
 
   _join(world) {

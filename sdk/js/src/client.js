@@ -92,7 +92,7 @@ export class Entity {
   /**
    * @param {number} id
    * @param {number} kind EntityKind
-   * @param {Record<string, any>} info avatars: {name, color}; objects: {oid, ...}
+   * @param {Record<string, any>} info avatars: {name, color, avatar: {look, accessory}}; objects: {oid, ...}
    */
   constructor(id, kind, info) {
     this.id = id;
@@ -281,6 +281,7 @@ export class Emitter {
  * @property {string} name display name (1-32 characters)
  * @property {string} world world id
  * @property {string} [color] `#rrggbb`
+ * @property {{look?: string, accessory?: string}} [avatar] names from AVATAR_LOOKS / AVATAR_ACCESSORIES
  * @property {string} [invite] invite token for a private world
  * @property {string} [instance] preferred instance, e.g. `"lobby#2"`
  */
@@ -299,7 +300,7 @@ export class Emitter {
  * @property {number[]} spawn [x, y, z, yaw_deg]
  * @property {number[][]} bounds [[minx, miny, minz], [maxx, maxy, maxz]]
  * @property {Record<string, number>} objects object id -> entity id
- * @property {Array<[number, string, string]>} roster [entity, name, color]
+ * @property {Array<[number, string, string, {look: string, accessory: string}]>} roster [entity, name, color, avatar]
  * @property {Record<string, any>} world_info
  * @property {Record<string, number>} limits
  * @property {{pos_unit_m: number, rot_scale: number}} quant
@@ -405,11 +406,12 @@ export class PlazaClient extends Emitter {
    * @param {JoinOptions} options
    * @returns {Promise<Welcome>}
    */
-  join({ name, world, color, invite, instance }) {
+  join({ name, world, color, avatar, invite, instance }) {
     this._drop();
     /** @type {Record<string, any>} */
     const hello = { v: PROTOCOL_VERSION, name, world };
     if (color) hello.color = color;
+    if (avatar) hello.avatar = avatar;
     if (invite) hello.invite = invite;
     if (instance) hello.instance = instance;
     this.hello = hello;
