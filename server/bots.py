@@ -28,7 +28,7 @@ import aiohttp
 import msgpack
 
 from server.mirror import StateMirror
-from server.protocol import AvatarField, MsgType
+from server.protocol import AVATAR_ACCESSORIES, AVATAR_LOOKS, AvatarField, MsgType
 
 WALK_SPEED = 1.4
 EDGE_MARGIN_M = 1.0  # a circle keeps its head and hands this far inside the world's bounds
@@ -120,7 +120,11 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
             aiohttp.ClientSession() as http,
             http.ws_connect(plan.url, max_msg_size=0, autoping=True, compress=0) as ws,
         ):
-            await ws.send_bytes(msgpack.packb([MsgType.HELLO, {"v": 1, "name": f"bot{index}", "world": plan.world}]))
+            # Every look and accessory in turn, so a browser watching bots draws the worst case.
+            n_looks, n_acc = len(AVATAR_LOOKS), len(AVATAR_ACCESSORIES)
+            look = {"look": AVATAR_LOOKS[index % n_looks], "accessory": AVATAR_ACCESSORIES[index // n_looks % n_acc]}
+            hello = {"v": 1, "name": f"bot{index}", "world": plan.world, "avatar": look}
+            await ws.send_bytes(msgpack.packb([MsgType.HELLO, hello]))
             first = await ws.receive()
             if first.type != aiohttp.WSMsgType.BINARY:
                 stats.failure = f"no welcome: {first.type.name} {ws.close_code}"
