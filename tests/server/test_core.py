@@ -74,7 +74,7 @@ def test_a_pose_reaches_the_other_client_within_quantization_error(hub: Hub) -> 
     a.pose((1.2345678, 1.61, -2.3456789), q=yaw, ts=1234, now=50)
     tick(hub, 50, a, b)
     seen = b.mirror.entities[a.id]
-    assert seen.info == {"name": "Ada", "color": seen.info["color"]}
+    assert seen.info == {"name": "Ada", "color": seen.info["color"], "avatar": {"look": "classic", "accessory": "none"}}
     assert all(abs(x - y) <= 0.0005 for x, y in zip(seen.position, (1.2345678, 1.61, -2.3456789), strict=True))
     assert rot_error_deg(seen.rotation, yaw) < 0.05
     assert seen.ts == 1234
