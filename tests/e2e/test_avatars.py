@@ -60,6 +60,9 @@ def test_a_look_picked_with_the_keyboard_is_remembered_and_seen_by_others(
     zia.click("#hud-look label:has(input[value=ghost])")
     bex.wait_for_function("plaza.state().avatars.some(a => a.name === 'Zia' && a.look === 'ghost')", timeout=30_000)
     assert zia.evaluate("localStorage.getItem('plaza.look')") == "ghost"
+    zia.wait_for_function(
+        "[...document.querySelectorAll('#chat-log li')].some(l => l.textContent.includes('new look'))", timeout=30_000
+    )
     assert zia.eval_on_selector("#look input:checked", "e => e.value") == "ghost"  # the lobby's copy follows
     zia.wait_for_function(f"plaza.state().connected && plaza.state().world === '{WORLD}'", timeout=30_000)
     assert not [e for e in pages.errors if "Failed to load resource" not in e], pages.errors

@@ -153,6 +153,7 @@ export class App {
   rejoin() {
     if (!this.joined || document.body.dataset.mode !== 'world') return;
     const { world, name, color } = this.joined;
+    this.restyled = true;
     this.net.join(name, world, color, this.invite, this.ui.avatar(), this.net.welcome?.instance);
   }
 
@@ -337,7 +338,7 @@ export class App {
       this.objects.reset(this.world, w.objects);
       this.headPosition(_v);
       this.net.send([Msg.TELEPORT, [_v.x, this.world.groundY, _v.z]]);
-      this.ui.chat('', 'Reconnected.', 'notice');
+      this.ui.chat('', this.restyled ? 'Your new look is on: others see it now.' : 'Reconnected.', 'notice');
     } else {
       this._rebuild(w.world_info);
       this.objects.reset(this.world, w.objects);
@@ -346,6 +347,7 @@ export class App {
       this.ui.chat('', `You are in ${w.world_info.name}.`, 'notice');
     }
     this.travelling = false;
+    this.restyled = false;
     this.portalArmed = false;
     if (this.joined) this.joined.world = w.world;
     // An invite is spent on entry: keep it out of the address bar (and screenshots of it).
