@@ -72,7 +72,8 @@ test('two clients join the lobby and see each other in STATE', T, async () => {
 
   const ea = b.entities.get(wa.id);
   assert.equal(ea.kind, EntityKind.AVATAR);
-  assert.deepEqual(ea.info, { name: 'Ada', color: '#ff8800' });
+  // A client that sends no avatar gets the default look, relayed like the colour.
+  assert.deepEqual(ea.info, { name: 'Ada', color: '#ff8800', avatar: { look: 'classic', accessory: 'none' } });
   assert.ok(near(ea.rotation('head'), pa.head.slice(3), 0.001));
   assert.ok(near(ea.position('left'), pa.left.slice(0, 3), 0.002));
   assert.ok(!b.entities.has(wb.id), 'you never receive your own avatar');
