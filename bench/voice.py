@@ -15,10 +15,20 @@ mic track) to the onset of energy in A's voice at B, both pages on one clock; re
 about one analyser window plus the 5 ms polling (~25 ms).
 
 Bot part: N publishing bots (aiortc 1.16.0, Python) in one 10 m x 10 m area (all within the
-15 m radius), each sending a
-pre-encoded Opus tone (no encoding cost) and subscribing to the voices Plaza's AUDIBLE gives
-it (received and decrypted, not decoded), with K = 8 (the default) against K = N (everyone
-receives everyone). Janus' and Plaza's CPU are read from /proc over the window.
+15 m radius), each a person in the world (HELLO, pose, VOICE_JOIN) sending a pre-encoded Opus
+tone (no encoding cost), with K = 8 (the default) against K = 64 (everyone receives everyone),
+alternating at the same N. L of them (--listeners, 10; spread over the grid) also subscribe to
+the voices Plaza's AUDIBLE gives them (received and SRTP-decrypted, then only counted): Python
+cannot decrypt 60 x 59 x 50 packets a second, and the other N - L still publish, stand in the
+world and count in Plaza's audible computation. The bots run in --procs (2) processes, each
+listener's UDP socket with a 4 MiB receive buffer. Janus', Plaza's and the bots' CPU are read
+from /proc over the window; `janus_cpu_pct_per_forwarded_stream` divides Janus' CPU by the
+streams it forwards (it also includes receiving the N publishers), `janus_per_stream` the
+difference K=all - K=8 by the difference in streams (that part cancels out). A row whose
+`media_flowing` (received / what Janus forwards) is below 0.9, or where not every bot
+published or listener subscribed, is `"valid": false` and its CPU figures are moved to
+`raw_not_figures`: the bots could not keep up, so they are not a measurement.
+`udp_rcvbuf_drops_per_s` is the machine's count of datagrams a full socket buffer dropped.
 The bots need `pip install aiortc==1.16.0 pyOpenSSL==26.2.0` (not in any extra: only this
 bench uses them); `--browser-only` runs the browser part without them.
 """
@@ -32,12 +42,14 @@ import json
 import math
 import os
 import secrets
+import socket
 import statistics
 import struct
 import sys
 import tempfile
 import time
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -254,7 +266,10 @@ class Janus:
     async def _keepalive(self) -> None:
         while True:  # Janus drops a session after 60 s without a keepalive
             await asyncio.sleep(20)
-            await self.post(f"/{self.session}", {"janus": "keepalive", "transaction": "k"})
+            try:
+                await self.post(f"/{self.session}", {"janus": "keepalive", "transaction": "k"})
+            except Exception:
+                return  # the server is gone (end of a run)
 
     async def _poll(self) -> None:
         self.keeper = asyncio.create_task(self._keepalive())
@@ -285,9 +300,22 @@ class Janus:
         return out
 
 
+@dataclass
+class Shared:
+    """What the bot processes tell the parent (plain shared memory, one writer per slot)."""
+
+    published: Any  # per bot: 1 once its publisher is up
+    streams: Any  # per listening bot: how many voices it subscribed to (-1: not yet)
+    received: Any  # per process: RTP payload bytes received (decrypted by SRTP, not decoded)
+    ready: Any  # set by the parent: listeners may subscribe now
+    stop: Any  # set by the parent: close everything and exit
+
+
 async def bot(
-    i: int, n: int, srv: ServerProcess, http: Any, packets: list[bytes], ready: asyncio.Event, stats: dict[str, Any]
+    i: int, n: int, listens: bool, ws_url: str, url: str, http: Any, packets: list[bytes], sh: Shared, pcs: list[Any]
 ) -> None:
+    """One person in the world: HELLO, pose, VOICE_JOIN, publish the tone; a listening bot
+    also subscribes (once everyone is up) to the voices its AUDIBLE names."""
     import aiohttp
     import msgpack
     from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -296,12 +324,12 @@ async def bot(
 
     side = math.ceil(math.sqrt(n))
     x, z = -5 + 10 * (i % side) / max(1, side - 1), -5 + 10 * (i // side) / max(1, side - 1)
-    ws = await http.ws_connect(srv.ws_url)
+    ws = await http.ws_connect(ws_url)
     await ws.send_bytes(msgpack.packb([MsgType.HELLO, {"v": [1], "name": f"bot{i}", "world": "voicebench"}]))
     await ws.send_bytes(msgpack.packb([MsgType.VOICE_JOIN, {}]))
-    janus = Janus(http, srv.url + "/janus")
+    janus = Janus(http, url + "/janus")
     await janus.open()
-    pub_pc = sub_pc = None
+    sub_pc = None
     audible: list[int] = []
     private_id = None
     cred: dict[str, Any] = {}
@@ -337,18 +365,19 @@ async def bot(
             )
             private_id = out["plugindata"]["data"]["private_id"]
             pub_pc = RTCPeerConnection()
+            pcs.append(pub_pc)
             pub_pc.addTransceiver(packet_track(packets), direction="sendonly")
             await pub_pc.setLocalDescription(await pub_pc.createOffer())
             out = await janus.send(
                 h, {"request": "publish", "audiocodec": "opus"}, {"type": "offer", "sdp": pub_pc.localDescription.sdp}
             )
             await pub_pc.setRemoteDescription(RTCSessionDescription(out["jsep"]["sdp"], "answer"))
-            stats["published"] += 1
+            sh.published[i] = 1
         elif m[0] == MsgType.AUDIBLE:
             audible = [p[0] for p in m[1]["peers"] if p[2] == cred.get("room")]
             if i == 0 and os.environ.get("VB_DEBUG"):
                 print("AUDIBLE", m[1], cred.get("room"), file=sys.stderr)
-        if ready.is_set() and sub_pc is None and audible and private_id is not None:
+        if listens and sub_pc is None and audible and private_id is not None and sh.ready.is_set():
             h = await janus.attach()
             out = await janus.send(
                 h,
@@ -362,97 +391,251 @@ async def bot(
                 },
             )
             sub_pc = RTCPeerConnection()
+            pcs.append(sub_pc)
             await sub_pc.setRemoteDescription(RTCSessionDescription(out["jsep"]["sdp"], "offer"))
             await sub_pc.setLocalDescription(await sub_pc.createAnswer())
             await janus.send(h, {"request": "start"}, {"type": "answer", "sdp": sub_pc.localDescription.sdp})
-            stats["streams"].append(len(audible))
-            stats["pcs"].append(sub_pc)
-            stats["pcs"].append(pub_pc)
+            sh.streams[i] = len(audible)
 
 
-async def bots_part(n: int, k_all: bool, seconds: float, tmp: Path) -> dict[str, Any]:
+def bot_process(slot: int, ids: list[int], n: int, listeners: list[int], ws_url: str, url: str, sh: Shared) -> None:
+    """One of the bot processes (multiprocessing, spawn): the bots ``ids`` in one event loop."""
+    asyncio.run(_bot_process(slot, ids, n, set(listeners), ws_url, url, sh))
+
+
+async def _bot_process(
+    slot: int, ids: list[int], n: int, listeners: set[int], ws_url: str, url: str, sh: Shared
+) -> None:
     import aiohttp
-    from aiortc.rtcrtpreceiver import RTCRtpReceiver
+    from aiortc.rtcdtlstransport import RTCDtlsTransport
 
-    received = {"bytes": 0}
+    received = sh.received
 
-    async def count_only(self: Any, packet: Any, arrival_time_ms: int) -> None:
-        received["bytes"] += len(packet.payload)  # decrypted by SRTP; decoding left out on purpose
+    async def count_only(self: Any, data: bytes, arrival_time_ms: int) -> None:
+        # Called with each RTP packet SRTP has just decrypted: count its payload bytes (the
+        # header, its CSRCs and extension skipped) and stop there; aiortc's parse, routing,
+        # jitter buffer and decoding are left out on purpose (Python cost, not Janus').
+        head = 12 + 4 * (data[0] & 0x0F)
+        if data[0] & 0x10:
+            head += 4 + 4 * int.from_bytes(data[head + 2 : head + 4], "big")
+        received[slot] += len(data) - head
 
-    RTCRtpReceiver._handle_rtp_packet = count_only
+    RTCDtlsTransport._handle_rtp_data = count_only
+    # A listener's bundle is one UDP socket carrying up to N-1 voices: with the default 208 KiB
+    # receive buffer a bot descheduled for ~0.1 s on a busy machine loses packets in the kernel
+    # (RcvbufErrors). Browsers ask for a bigger buffer too; 4 MiB is this machine's rmem_max.
+    import importlib
+
+    # aioice comes with aiortc (treated as untyped like it, without a pyproject entry)
+    StunProtocol: Any = importlib.import_module("aioice.ice").StunProtocol
+    made = StunProtocol.connection_made
+
+    def big_buffer(self: Any, transport: Any) -> None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        made(self, transport)
+
+    StunProtocol.connection_made = big_buffer
+    packets = opus_packets()
+    pcs: list[Any] = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        tasks = [asyncio.create_task(bot(i, n, i in listeners, ws_url, url, http, packets, sh, pcs)) for i in ids]
+        while not sh.stop.is_set():
+            await asyncio.sleep(0.2)
+        for t in tasks:
+            t.cancel()
+        failed = [r for r in await asyncio.gather(*tasks, return_exceptions=True) if isinstance(r, Exception)]
+        for e in failed[:3]:
+            print(f"bot failed: {type(e).__name__}: {e}", file=sys.stderr)
+        for pc in pcs:
+            await pc.close()
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def udp_rcvbuf_errors() -> int:
+    """This machine's count of UDP datagrams dropped because a socket's buffer was full."""
+    lines = [ln.split() for ln in Path("/proc/net/snmp").read_text().splitlines() if ln.startswith("Udp:")]
+    return int(lines[1][lines[0].index("RcvbufErrors")])
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def bots_part(n: int, k_all: bool, seconds: float, tmp: Path, n_listen: int, procs: int) -> dict[str, Any]:
+    """N publishing bots in ``procs`` processes; ``n_listen`` of them (spread over the grid) also
+    subscribe. The other N - L are people in the world all the same: avatar, pose, a published
+    voice that Plaza's AUDIBLE ranks and Janus receives; they only do not listen, so the Python
+    bots decrypt at most (N-1) * L streams instead of (N-1) * N."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    n_listen = min(n_listen, n)
+    listeners = sorted({round(j * n / n_listen) for j in range(n_listen)})
     env = {"PLAZA_MAX_CONNECTIONS_PER_IP": "1000"}
     if k_all:
         env["PLAZA_VOICE__K"] = "64"
+    load0 = loadavg()
     srv = start_server(tmp / f"srv-{n}-{int(k_all)}", env)
     assert srv.proc is not None
     jpid = janus_pid(srv)
-    stats: dict[str, Any] = {"published": 0, "streams": [], "pcs": []}
+    sh = Shared(
+        published=ctx.Array("i", n, lock=False),
+        streams=ctx.Array("i", [-1] * n, lock=False),
+        received=ctx.Array("q", procs, lock=False),
+        ready=ctx.Event(),
+        stop=ctx.Event(),
+    )
     packets = opus_packets()
-    ready = asyncio.Event()
+    # Listeners first, then the others, dealt round-robin: each process gets its share of both.
+    order = listeners + [i for i in range(n) if i not in set(listeners)]
+    workers = [
+        ctx.Process(target=bot_process, args=(w, order[w::procs], n, listeners, srv.ws_url, srv.url, sh), daemon=True)
+        for w in range(procs)
+    ]
     try:
-        async with aiohttp.ClientSession() as http:
-            tasks = [asyncio.create_task(bot(i, n, srv, http, packets, ready, stats)) for i in range(n)]
-            t0 = time.monotonic()
-            while stats["published"] < n and time.monotonic() - t0 < 120:
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(1.5)  # the last AUDIBLEs
-            ready.set()
-            # Nudge every bot's loop (it acts on the next message): VOICE_STATE comes twice a second.
-            t1 = time.monotonic()
-            while len(stats["streams"]) < n and time.monotonic() - t1 < 60:
-                await asyncio.sleep(0.2)
-            # ICE + DTLS on every subscriber connection: until the media flows at half the
-            # expected rate (or 30 s; media_flowing then says how much did).
-            expect_bps = sum(stats["streams"]) * sum(map(len, packets)) / len(packets) * 50
-            t2 = time.monotonic()
-            while time.monotonic() - t2 < 30:
-                b_0 = received["bytes"]
-                await asyncio.sleep(1.0)
-                if received["bytes"] - b_0 >= 0.5 * expect_bps:
-                    break
-            c_j0 = cpu_seconds(jpid) if jpid else 0.0
-            c_p0, b0, w0 = cpu_seconds(srv.proc.pid), received["bytes"], time.monotonic()
-            cpu_bots0 = time.process_time()
-            await asyncio.sleep(seconds)
-            wall = time.monotonic() - w0
-            c_j1 = cpu_seconds(jpid) if jpid else 0.0
-            c_p1, b1, cpu_bots1 = cpu_seconds(srv.proc.pid), received["bytes"], time.process_time()
-            for t in tasks:
-                t.cancel()
-            failed = [r for r in await asyncio.gather(*tasks, return_exceptions=True) if isinstance(r, Exception)]
-            for e in failed[:3]:
-                print(f"bot failed: {type(e).__name__}: {e}", file=sys.stderr)
-            for pc in stats["pcs"]:
-                if pc is not None:
-                    await pc.close()
+        for p in workers:
+            p.start()
+
+        def rx() -> int:
+            return int(sum(sh.received))
+
+        def subscribed() -> list[int]:
+            return [sh.streams[i] for i in listeners if sh.streams[i] >= 0]
+
+        t0 = time.monotonic()
+        while sum(sh.published) < n and time.monotonic() - t0 < 120:
+            time.sleep(0.2)
+        time.sleep(1.5)  # the last AUDIBLEs
+        sh.ready.set()
+        # Each listener acts on its next message: VOICE_STATE comes twice a second.
+        t1 = time.monotonic()
+        while len(subscribed()) < len(listeners) and time.monotonic() - t1 < 60:
+            time.sleep(0.2)
+        streams = subscribed()
+        # ICE + DTLS on every subscriber connection: until the media flows at half the
+        # expected rate (or 30 s; media_flowing then says how much did).
+        expect_bps = sum(streams) * sum(map(len, packets)) / len(packets) * 50
+        t2 = time.monotonic()
+        while time.monotonic() - t2 < 30:
+            b_0 = rx()
+            time.sleep(1.0)
+            if rx() - b_0 >= 0.5 * expect_bps:
+                break
+        pids = [p.pid for p in workers if p.pid is not None]
+        c_j0 = cpu_seconds(jpid) if jpid else 0.0
+        c_b0 = sum(cpu_seconds(p) for p in pids)
+        c_p0, b0, w0 = cpu_seconds(srv.proc.pid), rx(), time.monotonic()
+        drops0 = udp_rcvbuf_errors()
+        time.sleep(seconds)
+        wall = time.monotonic() - w0
+        c_j1 = cpu_seconds(jpid) if jpid else 0.0
+        c_b1 = sum(cpu_seconds(p) for p in pids)
+        c_p1, b1 = cpu_seconds(srv.proc.pid), rx()
+        drops = udp_rcvbuf_errors() - drops0
+        load1 = loadavg()
+        published = sum(sh.published)
     finally:
+        sh.stop.set()
+        for p in workers:
+            p.join(20)
+            if p.is_alive():
+                p.kill()
+                p.join(5)
         srv.stop()
-    streams = stats["streams"]
-    return {
+        if jpid and alive(jpid):  # Plaza stops its Janus; never leave one behind
+            os.kill(jpid, 9)
+    flowing = round((b1 - b0) / wall / expect_bps, 2) if expect_bps else 0.0
+    total = sum(streams)
+    janus_pct = round(100 * (c_j1 - c_j0) / wall, 1) if jpid else None
+    figures: dict[str, Any] = {
+        "janus_cpu_pct": janus_pct,
+        "janus_cpu_pct_per_forwarded_stream": round(janus_pct / total, 3) if janus_pct is not None and total else None,
+        "plaza_cpu_pct": round(100 * (c_p1 - c_p0) / wall, 1),
+        "bots_cpu_pct": round(100 * (c_b1 - c_b0) / wall, 1),
+        "downstream_kbps_per_listener": round(8 * (b1 - b0) / wall / 1000 / max(1, len(streams)), 1),
+    }
+    problems = []
+    if published < n:
+        problems.append(f"{published}/{n} published")
+    if len(streams) < len(listeners):
+        problems.append(f"{len(streams)}/{len(listeners)} listeners subscribed")
+    if flowing < 0.9:
+        problems.append(f"media_flowing {flowing} < 0.9: the bots could not keep up")
+    row: dict[str, Any] = {
         "bots": n,
         "listener_receives": "everyone" if k_all else "nearest 8",
-        "published": stats["published"],
-        "subscribed_bots": len(streams),
+        "listening_bots": len(listeners),
+        "bot_processes": procs,
+        "published": published,
+        "subscribed_listeners": len(streams),
         "streams_per_listener_mean": round(statistics.mean(streams), 2) if streams else 0,
-        "streams_total": sum(streams),
-        "janus_cpu_pct": round(100 * (c_j1 - c_j0) / wall, 1) if jpid else None,
-        "plaza_cpu_pct": round(100 * (c_p1 - c_p0) / wall, 1),
-        "downstream_kbps_per_bot": round(8 * (b1 - b0) / wall / 1000 / max(1, len(streams)), 1),
+        "streams_forwarded_total": total,
         # received / sent-by-Janus-if-all-flowed: below ~0.9 the bots could not keep up
-        "media_flowing": round((b1 - b0) / wall / expect_bps, 2) if expect_bps else 0.0,
-        "bots_cpu_pct": round(100 * (cpu_bots1 - cpu_bots0) / wall, 1),
+        "media_flowing": flowing,
+        "valid": not problems,
+        # whole machine, over the window (other users' sockets included)
+        "udp_rcvbuf_drops_per_s": round(drops / wall),
+        "window_s": round(wall, 1),
+        "loadavg_before_after": [load0, load1],
     }
+    if problems:  # not reported as figures
+        row |= {"invalid": "; ".join(problems), "raw_not_figures": figures}
+    else:
+        row |= figures
+    return row
+
+
+def compare(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per N (valid rows only): Janus' extra CPU per extra forwarded stream, K=all against K=8
+    (what receiving the N publishers costs cancels out)."""
+    out = []
+    for n in sorted({r["bots"] for r in rows}):
+        k8 = [r for r in rows if r["bots"] == n and r["valid"] and r["listener_receives"] == "nearest 8"]
+        ka = [r for r in rows if r["bots"] == n and r["valid"] and r["listener_receives"] == "everyone"]
+        if not k8 or not ka:
+            out.append({"bots": n, "janus_marginal_cpu_pct_per_stream": None, "why": "no valid pair"})
+            continue
+        j8, ja = statistics.mean(r["janus_cpu_pct"] for r in k8), statistics.mean(r["janus_cpu_pct"] for r in ka)
+        s8 = statistics.mean(r["streams_forwarded_total"] for r in k8)
+        sa = statistics.mean(r["streams_forwarded_total"] for r in ka)
+        out.append(
+            {
+                "bots": n,
+                "janus_cpu_pct_k8_vs_all": [round(j8, 1), round(ja, 1)],
+                "streams_k8_vs_all": [s8, sa],
+                "janus_marginal_cpu_pct_per_stream": round((ja - j8) / (sa - s8), 3) if sa > s8 else None,
+            }
+        )
+    return out
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--bots", default="10,30,60", help="comma-separated bot counts")
+    p.add_argument("--bots", default="10,30,60", help="comma-separated bot counts (all publish)")
+    p.add_argument("--listeners", type=int, default=10, help="how many of the bots also subscribe (L)")
+    p.add_argument("--procs", type=int, default=2, help="bot processes")
+    p.add_argument("--rounds", type=int, default=1, help="K=8 / K=all pairs per N, alternating")
     p.add_argument("--seconds", type=float, default=10.0, help="CPU window per run")
     p.add_argument("--seeds", type=int, default=3, help="browser repetitions")
     p.add_argument("--no-browser", action="store_true")
     p.add_argument("--browser-only", action="store_true")
     a = p.parse_args()
-    out: dict[str, Any] = {"bench": "voice", "janus": "1.1.2 (Debian)", "network": "host (loopback + LAN address)"}
+    out: dict[str, Any] = {
+        "bench": "voice",
+        "janus": "1.1.2 (Debian)",
+        "network": "host (loopback + LAN address)",
+        "date": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "loadavg_start": loadavg(),
+    }
     with tempfile.TemporaryDirectory(prefix="plaza-voice-bench-") as d:
         tmp = Path(d)
         if not a.no_browser:
@@ -462,12 +645,15 @@ def main() -> int:
             finally:
                 srv.stop()
         if not a.browser_only:
-            runs = []
+            runs: list[dict[str, Any]] = []
             for n in [int(x) for x in a.bots.split(",")]:
-                for k_all in (False, True):
-                    runs.append(asyncio.run(bots_part(n, k_all, a.seconds, tmp)))
-                    print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+                for _ in range(a.rounds):
+                    for k_all in (False, True):
+                        runs.append(bots_part(n, k_all, a.seconds, tmp / f"r{len(runs)}", a.listeners, a.procs))
+                        print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
             out["cpu"] = runs
+            out["janus_per_stream"] = compare(runs)
+    out["loadavg_end"] = loadavg()
     print(json.dumps(out))
     return 0
 
