@@ -204,7 +204,7 @@ def test_interest_tags_steer_a_new_user() -> None:
 
 def test_live_occupancy_prefers_lively_over_empty_or_full() -> None:
     twins = [space(f"room{k}", f"Room {k}", "Hangout and chat", ["chat"], capacity=20) for k in range(3)]
-    model = make_model(WORLDS + twins, w_pop=0.0)
+    model = make_model(WORLDS + twins, w_pop=0.0, w_pop_new=0.0)
     ctx = Context(occupancy={"room0": 0, "room1": 10, "room2": 20})
     order = ids(model.recommend("newcomer", NOW, ctx, limit=9))
     assert order.index("room1") < order.index("room0")
@@ -238,3 +238,17 @@ def test_every_collaborative_core_serves_the_same_contract(collab: str) -> None:
     recs = model.recommend("m1", NOW, Context(just_left="synth"), limit=4)
     assert len(recs) == 4 and "synth" not in ids(recs)
     assert all(r.reason for r in recs)
+
+
+def test_someone_we_know_nothing_about_is_led_by_popularity_not_by_nudges() -> None:
+    # No history, no interest tags: popularity is all we know, so a lively but far less
+    # popular world (half full: the largest occupancy bump) and exploration noise must not
+    # take the top place from the most popular world.
+    ctx = Context(occupancy={"garden": 12})
+    for seed in range(10):
+        model = make_model(WORLDS, w_explore=0.05, explore_slot=-1, seed=seed)
+        top = model.recommend("stranger", NOW, ctx, limit=3)
+        assert top[0].item_id == "puzzle", (seed, ids(top))
+    # With the earlier newcomer weight (0.5) the occupancy bump did win: the check is not vacuous.
+    old = make_model(WORLDS, w_pop_new=0.5)
+    assert ids(old.recommend("stranger", NOW, ctx, limit=1)) == ["garden"]

@@ -94,7 +94,7 @@ def test_your_own_rsvp_pins_the_event_and_says_so() -> None:
 
 
 def test_regular_means_more_than_one_stay() -> None:
-    cfg = dataclasses.replace(CFG, w_pop=0.0, w_content=0.0, w_collab=0.0, w_habit=0.0)
+    cfg = dataclasses.replace(CFG, w_pop=0.0, w_pop_regular=0.0, w_content=0.0, w_collab=0.0, w_habit=0.0)
     once = fitted(Signals(visits=[stay("a", "garden", NOW - DAY)]), cfg=cfg).recommend("a", NOW, limit=5)
     assert all("regular" not in r.reason for r in once)
     twice = [stay("a", "garden", NOW - DAY), stay("a", "garden", NOW - 2 * DAY)]
