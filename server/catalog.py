@@ -77,6 +77,7 @@ class Catalog:
             "description": cfg.description if cfg else "",
             "tags": list(cfg.tags) if cfg else [],
             "visibility": cfg.visibility if cfg else "public",
+            "thumbnail": cfg.thumbnail_url if cfg else None,
             "capacity": spec.capacity,
             "occupancy": occupancy,
             "instances": instances,

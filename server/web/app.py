@@ -101,6 +101,11 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
     return app
 
 
+# Not in every system's mime.types (aiohttp guesses from those): lobby thumbnails are WebP,
+# and under nosniff an octet-stream answer would be a broken image.
+EXTRA_TYPES = {".webp": "image/webp"}
+
+
 def _static(app: web.Application, config: ServerConfig) -> None:
     if (config.worlds_dir / "assets").is_dir():
         add_files(app, "/assets/", config.worlds_dir / "assets")
@@ -140,7 +145,8 @@ def add_files(app: web.Application, prefix: str, directory: Path) -> None:
             found = False
         if not found:
             raise web.HTTPNotFound()
-        return web.FileResponse(path)
+        kind = EXTRA_TYPES.get(path.suffix.lower())
+        return web.FileResponse(path, headers={"Content-Type": kind} if kind else None)
 
     app.router.add_get(prefix + "{path:.+}", serve)
 

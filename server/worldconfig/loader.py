@@ -19,6 +19,7 @@ from .resolve import resolve_objects
 
 MAX_RESOLVED_OBJECTS = 2000
 MODEL_SUFFIXES = (".glb", ".gltf")
+IMAGE_SUFFIXES = (".webp", ".jpg", ".jpeg", ".png")
 _TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 
@@ -60,6 +61,18 @@ def _parse(path: Path, file: str) -> tuple[dict, SourceMap]:
     return data, build_source_map(text)
 
 
+THUMBNAILS = "assets/thumbnails"  # rendered lobby pictures, <id>.webp (python -m tests.e2e.thumbnails)
+
+
+def thumbnail_url(cfg: WorldConfig, worlds_dir: Path) -> str | None:
+    """Where the lobby picture is served: the authored ``thumbnail``, else the rendered one if
+    it exists, else None (clients draw a placeholder)."""
+    if cfg.thumbnail is not None:
+        return "/" + Path(cfg.thumbnail).as_posix()
+    rendered = f"{THUMBNAILS}/{cfg.id}.webp"
+    return "/" + rendered if (worlds_dir / rendered).is_file() else None
+
+
 def load_world(path: Path, file: str | None = None) -> WorldConfig:
     """Load and check one world file; raise ``WorldFileError`` listing every issue.
 
@@ -75,6 +88,7 @@ def load_world(path: Path, file: str | None = None) -> WorldConfig:
         raise WorldFileError(issues_from_pydantic(e.errors(), WorldConfig, file, smap)) from None
     cfg._file = file
     cfg._source_map = smap
+    cfg._thumbnail_url = thumbnail_url(cfg, path.parent)
     issues = _check_world(cfg, path)
     if issues:
         raise WorldFileError(issues)
@@ -150,6 +164,18 @@ def _check_world(cfg: WorldConfig, path: Path) -> list[ValidationIssue]:
             add(loc, f'expected a .glb or .gltf file, found "{rel}"')
         elif not (base / p).is_file():
             add(loc, f'asset file not found: "{rel}" (paths are relative to the worlds directory)')
+
+    # The lobby picture: served at /assets/..., so it must be under the worlds' assets folder.
+    if cfg.thumbnail is not None:
+        p = Path(cfg.thumbnail)
+        if p.is_absolute() or ".." in p.parts or p.parts[:1] != ("assets",):
+            where = 'expected a path under the worlds\' assets folder like "assets/x.webp"'
+            add(("thumbnail",), f'{where}, found "{cfg.thumbnail}"')
+        elif p.suffix.lower() not in IMAGE_SUFFIXES:
+            add(("thumbnail",), f'expected a .webp, .jpg or .png file, found "{cfg.thumbnail}"')
+        elif not (base / p).is_file():
+            missing = f'image file not found: "{cfg.thumbnail}"'
+            add(("thumbnail",), f"{missing} (paths are relative to the worlds directory)")
 
     for i, s in enumerate(cfg.spawns):
         if not cfg.bounds.contains(s.position):

@@ -228,6 +228,10 @@ class Ground(Model):
     size: Vec2 | None = None
     roughness: Unit = 1.0
     visible: StrictBool = True
+    texture: Literal["auto", "grass", "tiles", "none"] = Field(
+        "auto",
+        description="a subtle pattern the client draws (tinted by color): auto is grass for roughness 1, else tiles",
+    )
 
 
 class Environment(Model):
@@ -594,6 +598,11 @@ class WorldConfig(Model):
     description: StrictStr = ""
     tags: list[StrictStr] = Field(default_factory=list)
     author: StrictStr | None = None
+    thumbnail: StrictStr | None = Field(
+        None,
+        description='lobby picture: a WebP, JPEG or PNG path relative to worlds/, e.g. "assets/my-world.webp" '
+        "(about 320x180); unset: the rendered assets/thumbnails/<id>.webp if there is one",
+    )
     visibility: Literal["public", "unlisted", "private"] = "public"
     capacity: StrictInt = Field(24, ge=1, le=5000, description="people per instance")
     instances: Instances = Field(default_factory=Instances)
@@ -614,6 +623,12 @@ class WorldConfig(Model):
     _file: str = PrivateAttr("")
     _source_map: Any = PrivateAttr(None)
     _resolved: list[ResolvedObject] | None = PrivateAttr(None)
+    _thumbnail_url: str | None = PrivateAttr(None)  # set by the loader, which knows the folder
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        """The lobby picture's URL path (``/assets/...``), or None: draw a placeholder."""
+        return self._thumbnail_url
 
     @property
     def file(self) -> str:

@@ -225,6 +225,20 @@ def test_lobby_list_is_updated_in_place(e2e_server: ServerProcess, pages: Pages)
     assert not go, f"buttons named only {go}"
     for field in ("acct-user", "acct-pass", "name"):
         assert page.evaluate(f"document.getElementById('{field}').labels.length") >= 1, field
+    # Every bundled world's card shows its rendered thumbnail (decorative: the heading names it).
+    page.wait_for_function("[...document.querySelectorAll('.world')].every(c => c.querySelector('.thumb.loaded'))")
+    thumbs = page.evaluate("""[...document.querySelectorAll('.world')].map(c => {
+        const img = c.querySelector('.thumb img');
+        const box = c.querySelector('.thumb');
+        return [c.dataset.id, img.naturalWidth, img.getAttribute('alt'), box.getAttribute('aria-hidden')];
+    })""")
+    assert thumbs and all(w > 0 and alt == "" and hidden == "true" for _, w, alt, hidden in thumbs), thumbs
+    # No thumbnail, or one that fails to load: the placeholder (initial on a colour), no broken image.
+    page.evaluate("""plazaTest.app.ui._renderWorlds([null, '/assets/thumbnails/missing.webp'].map((t, i) => ({
+        id: `t${i}`, name: `test ${i}`, thumbnail: t, occupancy: 0, capacity: 8, tags: [], events: []})))""")
+    page.wait_for_function("!document.querySelector('.world .thumb img')")
+    assert page.evaluate("[...document.querySelectorAll('.world .thumb span')].map(s => s.textContent)") == ["T", "T"]
+    page.evaluate("plazaTest.app.ui.refreshWorlds()")
 
 
 def test_events_show_live_now_and_weekly_events_once(e2e_server: ServerProcess, pages: Pages) -> None:

@@ -19,6 +19,63 @@ const GEOMETRIES = {
   torus: () => new THREE.TorusGeometry(0.35, 0.15, 12, 28),
   capsule: () => new THREE.CapsuleGeometry(0.5, 1, 6, 16).scale(1, 0.5, 1),
 };
+// Ground patterns, drawn here (no downloads): one 128x128 canvas each, near-white so the
+// ground's colour tints it, tileable, repeated over the ground with mipmaps. Same mesh, same
+// material: no extra draw calls.
+const GROUND_METRES = { grass: 4, tiles: 2 }; // metres one copy of the canvas covers
+const groundCanvases = new Map();
+function groundCanvas(pattern) {
+  let c = groundCanvases.get(pattern);
+  if (c) return c;
+  const N = 128;
+  c = document.createElement('canvas');
+  c.width = c.height = N;
+  const ctx = c.getContext('2d');
+  const img = ctx.createImageData(N, N);
+  let seed = pattern === 'grass' ? 1234567 : 7654321;
+  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  // Value noise on a lattice that wraps, so the canvas tiles without seams.
+  const lattice = (n) => Array.from({ length: n * n }, rand);
+  const smooth = (t) => t * t * (3 - 2 * t);
+  const noise = (lat, n, x, y) => {
+    const fx = (x / N) * n, fy = (y / N) * n;
+    const x0 = Math.floor(fx), y0 = Math.floor(fy), tx = smooth(fx - x0), ty = smooth(fy - y0);
+    const at = (i, j) => lat[((j % n) * n) + (i % n)];
+    const a = at(x0, y0) + (at(x0 + 1, y0) - at(x0, y0)) * tx;
+    const b = at(x0, y0 + 1) + (at(x0 + 1, y0 + 1) - at(x0, y0 + 1)) * tx;
+    return a + (b - a) * ty;
+  };
+  const coarse = lattice(4), fine = lattice(16);
+  const tileShade = lattice(2);
+  for (let y = 0; y < N; y++) {
+    for (let x = 0; x < N; x++) {
+      let v;
+      if (pattern === 'grass') {
+        v = 222 + 22 * noise(coarse, 4, x, y) + 14 * noise(fine, 16, x, y) + 16 * (rand() - 0.5);
+      } else { // two by two squares with a thin grout line
+        const gx = x % 64, gy = y % 64;
+        const grout = gx < 2 || gy < 2;
+        v = grout ? 196 : 236 + 14 * tileShade[(y >> 6) * 2 + (x >> 6)] + 8 * noise(fine, 16, x, y) + 6 * (rand() - 0.5);
+      }
+      const i = (y * N + x) * 4;
+      img.data[i] = img.data[i + 1] = img.data[i + 2] = Math.max(0, Math.min(255, v));
+      img.data[i + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  groundCanvases.set(pattern, c);
+  return c;
+}
+function groundTexture(pattern, size) {
+  if (!(pattern in GROUND_METRES)) return null;
+  const tex = new THREE.CanvasTexture(groundCanvas(pattern));
+  tex.wrapS = tex.wrapT = THREE.RepeatWrapping;
+  tex.repeat.set(size[0] / GROUND_METRES[pattern], size[1] / GROUND_METRES[pattern]);
+  tex.colorSpace = THREE.SRGBColorSpace;
+  tex.anisotropy = 4;
+  return tex;
+}
+
 const geometryCache = new Map();
 export function sharedGeometry(shape) {
   let g = geometryCache.get(shape);
@@ -211,7 +268,10 @@ export class World {
     if (gr && gr.visible !== false) {
       const size = gr.size || [100, 100];
       const mat = new THREE.MeshStandardMaterial({ color: gr.color, roughness: gr.roughness ?? 1, metalness: 0 });
+      const pattern = gr.texture === 'auto' || gr.texture === undefined ? ((gr.roughness ?? 1) >= 1 ? 'grass' : 'tiles') : gr.texture;
+      mat.map = groundTexture(pattern, size);
       const ground = new THREE.Mesh(new THREE.PlaneGeometry(size[0], size[1]).rotateX(-Math.PI / 2), mat);
+      ground.userData.ownsResources = true; // its own plane, material and texture: freed with the world
       ground.position.set(b ? (b.min[0] + b.max[0]) / 2 : 0, gr.y, b ? (b.min[2] + b.max[2]) / 2 : 0);
       ground.receiveShadow = this.shadows;
       ground.name = 'ground';

@@ -50,6 +50,33 @@ export function eventTime(ev) {
 }
 
 /** True on phones and tablets: touch is the main input (the help text and joystick follow it). */
+/** A world card's picture (decorative: the card's heading names the world). Always the
+ * placeholder underneath — the world's initial on a colour from its id — and the image over it
+ * once it has loaded, so a missing or broken thumbnail never shows a broken-image icon.
+ * Only touched when the URL changes (cards are updated in place). */
+function setThumb(box, w) {
+  const url = typeof w.thumbnail === 'string' && w.thumbnail.startsWith('/') ? w.thumbnail : '';
+  if (box.dataset.url === url && box.dataset.name === w.name) return;
+  box.dataset.url = url;
+  box.dataset.name = w.name;
+  let h = 0;
+  for (const c of w.id) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  box.style.setProperty('--hue', String(h % 360));
+  box.querySelector('span').textContent = [...(w.name || w.id).trim()][0]?.toUpperCase() || '?';
+  box.querySelector('img')?.remove();
+  box.classList.remove('loaded');
+  if (!url) return;
+  const img = document.createElement('img');
+  img.alt = '';
+  img.width = 320;
+  img.height = 180;
+  img.decoding = 'async';
+  img.addEventListener('load', () => box.classList.add('loaded'));
+  img.addEventListener('error', () => img.remove());
+  img.src = url;
+  box.append(img);
+}
+
 export function touchFirst() {
   return matchMedia('(pointer: coarse)').matches || (navigator.maxTouchPoints > 0 && !matchMedia('(pointer: fine)').matches);
 }
@@ -154,11 +181,12 @@ export class UI {
         card = document.createElement('article');
         card.className = 'world';
         card.dataset.id = w.id;
-        card.innerHTML = '<header><h2></h2><span class="occ" title="people here now"></span></header><p class="desc"></p><ul class="tags"></ul><ul class="events"></ul><button type="button"></button>';
+        card.innerHTML = '<div class="thumb" aria-hidden="true"><span></span></div><header><h2></h2><span class="occ" title="people here now"></span></header><p class="desc"></p><ul class="tags"></ul><ul class="events"></ul><button type="button"></button>';
         card.querySelector('button').dataset.world = w.id;
       }
       const set = (sel, text) => { const el = card.querySelector(sel); if (el.textContent !== text) el.textContent = text; };
       set('h2', w.name);
+      setThumb(card.querySelector('.thumb'), w);
       set('.occ', `${w.occupancy} / ${w.capacity}`);
       card.querySelector('.occ').setAttribute('aria-label', `${w.occupancy} of ${w.capacity} people here now`);
       set('.desc', w.description || '');

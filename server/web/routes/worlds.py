@@ -42,6 +42,7 @@ class WorldSummary(BaseModel):
     description: str
     tags: list[str]
     visibility: str
+    thumbnail: str | None = Field(description="the lobby picture's same-origin URL path, or null: draw a placeholder")
     capacity: int
     occupancy: int
     instances: list[InstanceInfo]
