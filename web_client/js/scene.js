@@ -51,7 +51,7 @@ function groundCanvas(pattern) {
     for (let x = 0; x < N; x++) {
       let v;
       if (pattern === 'grass') {
-        v = 222 + 22 * noise(coarse, 4, x, y) + 14 * noise(fine, 16, x, y) + 16 * (rand() - 0.5);
+        v = 212 + 30 * noise(coarse, 4, x, y) + 20 * noise(fine, 16, x, y) + 24 * (rand() - 0.5);
       } else { // two by two squares with a thin grout line
         const gx = x % 64, gy = y % 64;
         const grout = gx < 2 || gy < 2;
