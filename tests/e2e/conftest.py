@@ -97,8 +97,10 @@ class Pages:
         self.contexts.clear()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def pages(browser: Browser, artifacts: Path) -> Iterator[Pages]:
+    """A test's pages, closed when it ends: software GL renders every open page, so pages left
+    open by earlier tests would slow every later one (the browser and server stay per module)."""
     p = Pages(browser, artifacts)
     yield p
     p.close()

@@ -11,11 +11,12 @@ import math
 import re
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import Pages, save_shot, state, wait_joined
 from tests.serverproc import ServerProcess
@@ -74,6 +75,14 @@ def wait_xr_frames(page: Page, n: int = 3) -> None:
 
 def pixels(img: Any, box: tuple[int, int, int, int], pred: Any) -> int:
     return sum(1 for x in range(box[0], box[2]) for y in range(box[1], box[3]) if pred(img.getpixel((x, y))))
+
+
+@pytest.fixture(scope="module")
+def pages(browser: Browser, artifacts: Path) -> Iterator[Pages]:
+    """This module's tests share their pages (see the docstring), so they stay open for all of it."""
+    p = Pages(browser, artifacts)
+    yield p
+    p.close()
 
 
 def test_lobby_lists_worlds_and_join_renders(e2e_server: ServerProcess, pages: Pages, artifacts: Path) -> None:

@@ -660,7 +660,7 @@ export class App {
   /** Where world point [x, y, z] is on screen in CSS pixels, or null when behind/off screen. */
   screen(p) {
     const v = new THREE.Vector3().fromArray(p);
-    this.camera.updateMatrixWorld(true);
+    this.camera.updateWorldMatrix(true, false); // parents too: the rig may have turned since the last frame
     v.project(this.camera);
     if (v.z > 1 || Math.abs(v.x) > 1 || Math.abs(v.y) > 1) return null;
     const el = this.renderer.domElement;
