@@ -21,7 +21,6 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +72,8 @@ class Cluster:
             return  # one process: identity.SignInLimiter alone, as before
         for scope, key in (("user", f"u:{user.lower()}"), ("client", f"c:{client}")):
             if await self.presence.count(f"signin-fail:{key}", SIGN_IN_WINDOW_S) >= SIGN_IN_FAILURES:
-                raise SignInRateLimited(SIGN_IN_WINDOW_S - time.time() % SIGN_IN_WINDOW_S, scope)
+                # Sliding window: free again within window_s (when its oldest failure leaves it).
+                raise SignInRateLimited(SIGN_IN_WINDOW_S, scope)
 
     async def failed_sign_in(self, user: str, client: str) -> None:
         if isinstance(self.presence, RedisPresence):

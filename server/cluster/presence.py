@@ -25,8 +25,9 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
+import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -78,7 +79,7 @@ class Presence(Protocol):
 
     # limits and leadership
     async def hit(self, key: str, limit: int, window_s: float) -> bool: ...  # True: under the limit
-    async def count(self, key: str, window_s: float) -> int: ...  # hits in the current window
+    async def count(self, key: str, window_s: float) -> int: ...  # hits in the last window_s seconds
     async def lead(self, role: str, ttl_s: float) -> bool: ...  # acquire or renew; True: we lead
     async def resign(self, role: str) -> None: ...
 
@@ -87,21 +88,28 @@ class Presence(Protocol):
 
 
 class _Windows:
-    """Fixed-window counters: ``key`` may be hit ``limit`` times per ``window_s`` window."""
+    """Sliding-window counters: ``key`` may be hit ``limit`` times in any ``window_s`` seconds.
+    (Fixed windows let a burst straddle a boundary: twice the limit, and a test that happens to
+    cross one sees its count reset.)"""
 
     def __init__(self) -> None:
-        self._counts: dict[tuple[str, int], int] = {}
+        self._hits: dict[str, deque[float]] = {}
+
+    def _inside(self, key: str, window_s: float, now: float) -> deque[float]:
+        q = self._hits.setdefault(key, deque())
+        while q and q[0] <= now - window_s:
+            q.popleft()
+        return q
 
     def hit(self, key: str, limit: int, window_s: float, now: float) -> bool:
-        w = math.floor(now / window_s)
-        if len(self._counts) > 10_000:  # forget finished windows
-            self._counts = {k: v for k, v in self._counts.items() if k[1] >= w - 1}
-        n = self._counts.get((key, w), 0) + 1
-        self._counts[(key, w)] = n
-        return n <= limit
+        if len(self._hits) > 10_000:  # forget keys with no recent hits
+            self._hits = {k: q for k, q in self._hits.items() if q and q[-1] > now - window_s}
+        q = self._inside(key, window_s, now)
+        q.append(now)
+        return len(q) <= limit
 
     def count(self, key: str, window_s: float, now: float) -> int:
-        return self._counts.get((key, math.floor(now / window_s)), 0)
+        return len(self._inside(key, window_s, now)) if key in self._hits else 0
 
 
 class LocalBroker:
@@ -369,20 +377,22 @@ class RedisPresence:
 
     # ----- limits and leadership ---------------------------------------------------------------
     async def hit(self, key: str, limit: int, window_s: float) -> bool:
+        # A sliding-window log: one sorted-set member per hit, scored by its time.
         now = time.time()
-        w = math.floor(now / window_s)
-        k = f"{PREFIX}rl:{key}:{w}"
+        k = f"{PREFIX}rl:{key}"
         pipe = self._r.pipeline(transaction=True)
-        pipe.incr(k)
+        pipe.zremrangebyscore(k, "-inf", now - window_s)
+        pipe.zadd(k, {f"{now:.6f}:{secrets.token_hex(4)}": now})
+        pipe.zcard(k)
         pipe.pexpire(k, int(window_s * 1000) + 1000)
         res = await self._safely(pipe.execute(), None)
         if res is None:  # Redis away: this process's own counter still holds the line locally
             return self._local.hit(key, limit, window_s, now)
-        return int(res[0]) <= limit
+        return int(res[2]) <= limit
 
     async def count(self, key: str, window_s: float) -> int:
         now = time.time()
-        got = await self._safely(self._r.get(f"{PREFIX}rl:{key}:{math.floor(now / window_s)}"), None)
+        got = await self._safely(self._r.zcount(f"{PREFIX}rl:{key}", f"({now - window_s}", "+inf"), None)
         return self._local.count(key, window_s, now) if got is None and not self._up else int(got or 0)
 
     async def lead(self, role: str, ttl_s: float) -> bool:

@@ -103,6 +103,16 @@ async def test_rate_limits_hold_across_nodes(nodes: Nodes) -> None:
     assert await a.count("never", 60) == 0
 
 
+async def test_rate_limit_windows_slide_rather_than_reset_on_a_boundary(nodes: Nodes) -> None:
+    a, b = await nodes("a"), await nodes("b")
+    assert await a.hit("slide", 2, 1.0)
+    await asyncio.sleep(0.6)
+    assert await b.hit("slide", 2, 1.0)
+    assert not await a.hit("slide", 2, 1.0)  # two within the last second, whatever the clock says
+    await asyncio.sleep(0.6)  # the first hit is now older than the window; the other two are not
+    assert await a.count("slide", 1.0) == 2
+
+
 async def test_one_leader_at_a_time_and_a_new_one_when_it_goes(nodes: Nodes) -> None:
     a, b = await nodes("a"), await nodes("b")
     assert await a.lead("duties", ttl_s=0.5) and not await b.lead("duties", ttl_s=0.5)
