@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import multiprocessing as mp
@@ -22,6 +23,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -108,6 +110,27 @@ class Plan:
     total: int  # bots in the whole run (names bot0..bot{total-1})
 
 
+@contextlib.asynccontextmanager
+async def _said_hello(
+    http: aiohttp.ClientSession, url: str, hello: dict[str, object]
+) -> AsyncIterator[tuple[aiohttp.ClientWebSocketResponse, aiohttp.WSMessage]]:
+    """A socket that said HELLO, and its first answer; follows one MOVED to the worker that
+    owns the instance (a cluster, docs/protocol.md)."""
+    for _ in range(2):
+        ws = await http.ws_connect(url, max_msg_size=0, autoping=True, compress=0)
+        await ws.send_bytes(msgpack.packb([MsgType.HELLO, hello]))
+        first = await ws.receive()
+        if first.type != aiohttp.WSMsgType.BINARY or first.data[1] != MsgType.MOVED:
+            break
+        moved = msgpack.unpackb(first.data, strict_map_key=False)[1]
+        await ws.close()
+        url, hello = moved["url"], {**hello, "world": moved["world"], "instance": moved["instance"]}
+    try:
+        yield ws, first
+    finally:
+        await ws.close()
+
+
 async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: float) -> None:
     rnd = random.Random(plan.seed * 100_003 + index)
     draws = (rnd.random(), rnd.random(), rnd.random())
@@ -115,17 +138,12 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
     measure_from = t0 + plan.warmup_s
     stop_at = measure_from + plan.seconds
     mirror = StateMirror() if observer else None
+    # Every look and accessory in turn, so a browser watching bots draws the worst case.
+    n_looks, n_acc = len(AVATAR_LOOKS), len(AVATAR_ACCESSORIES)
+    look = {"look": AVATAR_LOOKS[index % n_looks], "accessory": AVATAR_ACCESSORIES[index // n_looks % n_acc]}
+    hello: dict[str, object] = {"v": 1, "name": f"bot{index}", "world": plan.world, "avatar": look}
     try:
-        async with (
-            aiohttp.ClientSession() as http,
-            http.ws_connect(plan.url, max_msg_size=0, autoping=True, compress=0) as ws,
-        ):
-            # Every look and accessory in turn, so a browser watching bots draws the worst case.
-            n_looks, n_acc = len(AVATAR_LOOKS), len(AVATAR_ACCESSORIES)
-            look = {"look": AVATAR_LOOKS[index % n_looks], "accessory": AVATAR_ACCESSORIES[index // n_looks % n_acc]}
-            hello = {"v": 1, "name": f"bot{index}", "world": plan.world, "avatar": look}
-            await ws.send_bytes(msgpack.packb([MsgType.HELLO, hello]))
-            first = await ws.receive()
+        async with aiohttp.ClientSession() as http, _said_hello(http, plan.url, hello) as (ws, first):
             if first.type != aiohttp.WSMsgType.BINARY:
                 stats.failure = f"no welcome: {first.type.name} {ws.close_code}"
                 stats.disconnected = True

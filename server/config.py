@@ -85,6 +85,12 @@ class ServerConfig:
     # Empty: presence, pub/sub and rate limits in this process. A redis:// URL: across workers and nodes.
     redis: str = ""
     workers: int = 1  # worker processes behind the one public port (plaza serve --workers)
+    # Each worker also listens on its own port, where MOVED sends people whose instance it owns:
+    # worker k on worker_ports + k (0: ports the OS picks). Open them to clients like the public port.
+    worker_ports: int = 0
+    # The host name clients use to reach this node's worker ports. Empty: the host the client
+    # already used (enough for the workers of one machine); a cluster of machines names each node.
+    public_host: str = ""
     # ----- voice (server/voice/; the [voice] table) ----------------------------------------
     voice: VoiceSettings = field(default_factory=VoiceSettings)
 
@@ -103,6 +109,8 @@ _LIMITS: dict[str, dict[str, Any]] = {
     "database": {"pattern": r"^(|postgres(ql)?://.*)$"},
     "redis": {"pattern": r"^(|rediss?://.*|unix://.*)$"},
     "workers": {"ge": 1, "le": 64},
+    "worker_ports": {"ge": 0, "le": 65535},
+    "public_host": {"pattern": r"^[A-Za-z0-9.:\[\]-]*$"},
     "interest.near_radius_m": {"gt": 0},
     "interest.far_radius_m": {"gt": 0},
     "interest.near_budget": {"ge": 0},

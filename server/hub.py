@@ -10,10 +10,11 @@ import contextlib
 import logging
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from server.chatguard.screen import ChatGuard
+from server.cluster.routing import Remote, moved_url, route
 from server.codec import packb
 from server.commands.context import context_for
 from server.commands.core import strip_wake
@@ -130,6 +131,9 @@ class Hub:
         self.npcs = NpcRegistry(self.emit)  # guide NPCs of worlds with [[npcs]] (server/npc)
         self.chatguard = ChatGuard()  # toxicity flags to moderators, held lines (server/chatguard)
         self.voice: VoicePort | None = None  # set once the media server is known (server/web/voice.py)
+        # With a cluster: the other workers' instances of a world this worker can send people to
+        # (server/cluster/link.py); None: one process, every instance is here.
+        self.elsewhere: Callable[[str], Sequence[Remote]] | None = None
 
     # ----- output ---------------------------------------------------------------------
     def emit(self, sid: int, data: bytes) -> None:
@@ -309,6 +313,8 @@ class Hub:
                     raise ProtocolError(ErrorCode.UNKNOWN_WORLD, f"no world {show(msg.world)}", MsgType.TRAVEL)
                 if self.link is not None:
                     self.link.admit(s, msg.world, None, now_ms, MsgType.TRAVEL)
+                self._check_spawn(msg.world, msg.spawn, MsgType.TRAVEL)
+                self._route(s, msg.world, None, msg.spawn, MsgType.TRAVEL)
                 # A full world refuses here, while the traveller still stands where they were.
                 self.instance_for(msg.world, None, MsgType.TRAVEL)
                 self._leave_instance(s, now_ms)
@@ -337,7 +343,43 @@ class Hub:
         s.color = msg.color or _PALETTE[s.sid % len(_PALETTE)]
         if msg.avatar is not None:
             s.avatar = msg.avatar
-        self._join(s, msg.world, msg.instance, None, now_ms)
+        self._check_spawn(msg.world, msg.spawn, MsgType.HELLO)
+        self._route(s, msg.world, msg.instance, msg.spawn, MsgType.HELLO)
+        self._join(s, msg.world, msg.instance, msg.spawn, now_ms)
+
+    def _check_spawn(self, world: str, spawn: str | None, ref: int) -> None:
+        names = [sp.name for sp in self.worlds[world].spawns]
+        if spawn is not None and spawn not in names:
+            raise ProtocolError(
+                ErrorCode.BAD_FIELD, f"{world} has no spawn {show(spawn)}; spawns: {', '.join(names)}", ref
+            )
+
+    def _route(self, s: Session, world: str, wanted: str | None, spawn: str | None, ref: int) -> None:
+        """In a cluster, when the instance this person should join is on another worker: tell
+        them where (MOVED) and close 4012; they open that address and say HELLO there."""
+        if self.elsewhere is None or s.moved:
+            return
+        remote = self.elsewhere(world)
+        if not remote:
+            return
+        rule = self.link.hosting.instancing(world) if self.link is not None else None
+        policy, most = rule if rule is not None else ("fill-first", 1_000_000)
+        local = [Slot(i.key, i.population, i.spec.capacity) for i in self.instances.get(world, [])]
+        try:
+            there = route(local, remote, wanted, policy, most, world)
+        except WorldFull as e:
+            raise ProtocolError(ErrorCode.FORBIDDEN, str(e), ref) from None
+        if there is None:
+            return
+        moved: dict[str, object] = {
+            "url": moved_url(there.address, s.via[0], s.via[1]),
+            "world": world,
+            "instance": there.key,
+        }
+        if spawn is not None:
+            moved["spawn"] = spawn
+        self.emit(s.sid, packb([MsgType.MOVED, moved]))
+        raise CloseConnection(CloseCode.MOVED, f"{world} is on another worker: {there.key}")
 
     def instance_for(self, world: str, wanted: str | None, ref: int = MsgType.HELLO) -> WorldInstance:
         group = self.instances.setdefault(world, [])

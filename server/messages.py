@@ -46,6 +46,7 @@ class Hello:
     color: str | None
     invite: str | None = None
     avatar: tuple[str, str] | None = None  # (look, accessory), each one of AVATAR_LOOKS / AVATAR_ACCESSORIES
+    spawn: str | None = None  # arrive at this spawn (a MOVED portal trip); unknown names: the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +316,7 @@ def _fields(msg: list[object], n: int, t: MsgType) -> list[object]:
     return msg[1:]
 
 
-_HELLO_KEYS = {"v", "name", "world", "token", "instance", "color", "invite", "avatar"}
+_HELLO_KEYS = {"v", "name", "world", "token", "instance", "spawn", "color", "invite", "avatar"}
 
 
 def _hello(msg: list[object]) -> Hello:
@@ -339,6 +340,7 @@ def _hello(msg: list[object]) -> Hello:
         world=world,
         token=_opt_str(body, "token", int(t), 4096),
         instance=_opt_str(body, "instance", int(t), 64),
+        spawn=_opt_str(body, "spawn", int(t), 64),
         color=_color(body, int(t)),
         invite=_opt_str(body, "invite", int(t), 4096),
         avatar=_avatar(body, int(t)),

@@ -82,6 +82,7 @@ class MsgType(IntEnum):
     AUDIBLE = 76  # the voices this listener should receive (nearest K + stage)
     VOICE_STATE = 77  # who in this instance is connected, muted, speaking, moderator-muted
     REACTION = 80  # someone in this instance reacted: [80, entity, Reaction]
+    MOVED = 81  # your instance lives on another worker: [81, {url, world, instance, spawn?}]; close 4012 follows
 
 
 class ErrorCode(IntEnum):
@@ -127,6 +128,7 @@ class CloseCode(IntEnum):
     PROTOCOL_ERROR = 4009  # too many malformed messages
     UNAUTHORIZED = 4010  # bad or expired token, or a display name that belongs to an account
     REFUSED = 4011  # banned, kicked (not yet allowed back), world locked or private
+    MOVED = 4012  # after MOVED: open MOVED.url and send HELLO there (docs/scaling.md, Routing)
 
 
 class EntityKind(IntEnum):

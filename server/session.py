@@ -48,3 +48,5 @@ class Session:
     principal: Principal | None = None  # set at HELLO when hosting is on
     issued_token: str | None = None  # a fresh token to hand over in the next WELCOME
     chat_count: int = 0
+    moved: bool = False  # opened at a MOVED url (?moved=1): this worker places them, no second hop
+    via: tuple[str, str] = ("ws", "127.0.0.1")  # (scheme, host) the client used: MOVED urls keep them

@@ -132,3 +132,23 @@ class ServerProcess:
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+def worker_ports(s: ServerProcess, timeout: float = 60.0) -> list[int]:
+    """A ``--workers N`` server's own worker ports, once every worker answers (the public port
+    answers as soon as one does)."""
+    m = re.search(r"own ports \[([\d, ]+)\]", (s.data_dir / "server.log").read_text())
+    assert m, "supervisor line missing"
+    ports = [int(x) for x in m[1].split(",")]
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"worker port {port} never answered"
+            time.sleep(0.2)
+    return ports

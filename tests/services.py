@@ -200,6 +200,18 @@ class RedisServer:
         finally:
             r.close()
 
+    def flush(self) -> None:
+        """FLUSHALL: a test's servers start on an empty directory. The server is shared by the
+        session, and a finished test's entries (dead ports, the same world ids) live on for
+        their TTL."""
+        import redis
+
+        r = redis.Redis(unix_socket_path=str(self.sock), socket_timeout=5)
+        try:
+            r.flushall()
+        finally:
+            r.close()
+
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()

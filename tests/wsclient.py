@@ -10,7 +10,7 @@ import aiohttp
 import msgpack
 
 from server.mirror import StateMirror
-from server.protocol import MsgType
+from server.protocol import CloseCode, MsgType
 from tests.serverproc import ServerProcess
 
 IDENT = [0.0, 0.0, 0.0, 1.0]
@@ -23,6 +23,7 @@ class Client:
         self.id: int = welcome["id"]
         self.mirror = StateMirror()
         self.inbox: list[list[Any]] = []
+        self.moved: dict[str, Any] | None = None  # the MOVED that brought it to this worker
 
     async def send(self, msg: list[Any]) -> None:
         await self.ws.send_bytes(msgpack.packb(msg))
@@ -62,16 +63,35 @@ class Client:
 
 
 async def join(
-    http: aiohttp.ClientSession, srv: ServerProcess, name: str, world: str = "lobby", token: str | None = None
+    http: aiohttp.ClientSession,
+    srv: ServerProcess,
+    name: str,
+    world: str = "lobby",
+    token: str | None = None,
+    instance: str | None = None,
 ) -> Client:
-    ws = await http.ws_connect(srv.ws_url)
-    hello: dict[str, Any] = {"v": [1], "name": name, "world": world}
+    """HELLO at the server's public url, following a MOVED (a cluster worker's own port) as the
+    SDK does; ``Client.moved`` is the MOVED body when there was one."""
+    url, hello = srv.ws_url, {"v": [1], "name": name, "world": world}
     if token:
         hello["token"] = token
-    await ws.send_bytes(msgpack.packb([MsgType.HELLO, hello]))
-    m = msgpack.unpackb((await ws.receive(timeout=5)).data, strict_map_key=False)
+    if instance:
+        hello["instance"] = instance
+    moved: dict[str, Any] | None = None
+    for _ in range(2):  # a MOVED connection is never moved again
+        ws = await http.ws_connect(url)
+        await ws.send_bytes(msgpack.packb([MsgType.HELLO, hello]))
+        m = msgpack.unpackb((await ws.receive(timeout=5)).data, strict_map_key=False)
+        if m[0] != MsgType.MOVED:
+            break
+        moved = m[1]
+        await ws.receive(timeout=5)  # the close 4012
+        assert ws.close_code == CloseCode.MOVED, ws.close_code
+        url, hello = moved["url"], {**hello, "world": moved["world"], "instance": moved["instance"]}
     assert m[0] == MsgType.WELCOME, m
-    return Client(ws, m[1])
+    c = Client(ws, m[1])
+    c.moved = moved
+    return c
 
 
 async def account(http: aiohttp.ClientSession, srv: ServerProcess, user: str, password: str = "correct horse") -> str:

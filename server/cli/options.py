@@ -34,6 +34,8 @@ SETTING_FLAGS = (
         "--redis", "redis", "redis://... for presence and pub/sub across workers and nodes", {"metavar": "URL"}
     ),
     SettingFlag("--workers", "workers", "worker processes behind the one port (docs/scaling.md)", {"type": int}),
+    SettingFlag("--worker-ports", "worker_ports", "first of the workers' own ports (0: the OS picks)", {"type": int}),
+    SettingFlag("--public-host", "public_host", "host name clients reach this node's worker ports at", {}),
     SettingFlag("--slow-client-bytes", "slow_client_bytes", None, {"type": int}),
     SettingFlag("--slow-client-seconds", "slow_client_close_s", None, {"type": float}),
     SettingFlag("--socket-sndbuf", "socket_sndbuf", None, {"type": int}),

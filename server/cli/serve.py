@@ -64,16 +64,23 @@ def run(args: argparse.Namespace) -> int:
         if args.https or args.cert:
             print("error: --workers with --https: put a TLS proxy in front (docs/deploy.md)", file=sys.stderr)
             return 2
-        return supervise(sys.argv[1:], config.workers, config.host, config.port)
+        return supervise(sys.argv[1:], config.workers, config.host, config.port, config.worker_ports)
 
     # Port 0: the OS picks a free port, bound here so that the lines below name the real one
     # (the tests start servers this way: nothing can take the port between choice and bind).
-    sock = _bind_free_port(config.host) if config.port == 0 else None
+    # A lone --redis node binds its port here too: the cluster link advertises it only while
+    # that socket listens (server/cluster/link.py, advertise).
+    sock = None
+    own = None  # a worker's own port (MOVED sends people there); a lone process: its one port
     if os.environ.get("PLAZA_REUSE_PORT"):  # a worker of --workers N: share the supervisor's port
-        from server.cluster.supervisor import reuseport_socket
+        from server.cluster.supervisor import own_socket, reuseport_socket
 
         sock = reuseport_socket(config.host, config.port)
+        own = own_socket()
+    elif config.port == 0 or config.redis:
+        sock = _bind(config.host, config.port)
     port = sock.getsockname()[1] if sock else config.port
+    own_port = own.getsockname()[1] if own is not None else port
 
     ssl_ctx = None
     scheme = "http"
@@ -109,6 +116,11 @@ def run(args: argparse.Namespace) -> int:
     except DatabaseUnavailable as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    from server.web.keys import CLUSTER
+
+    cluster = app[CLUSTER]
+    cluster.address = f"{config.public_host}:{own_port}"
+    cluster.listener, cluster.bind_host = (own if own is not None else sock), config.host
     started = f"Plaza on {scheme}://{config.host}:{port}/  (data: {config.data_dir})"
     if as_json:  # stdout and stderr often share one log file: keep it all JSON lines
         log.info("%s", started)
@@ -119,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         loop=new_event_loop(config.event_loop),
         host=None if sock else config.host,
         port=None if sock else config.port,
-        sock=sock,
+        sock=[sock, own] if sock is not None and own is not None else sock,
         print=None,
         shutdown_timeout=5.0,
         ssl_context=ssl_ctx,
@@ -143,9 +155,9 @@ def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-def _bind_free_port(host: str) -> socket.socket:
-    """A TCP socket bound to ``host`` (its first address) on a port the OS chose."""
-    family, kind, proto, _, addr = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
+def _bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host`` (its first address) on ``port`` (0: one the OS chose)."""
+    family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(addr)

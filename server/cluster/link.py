@@ -5,6 +5,9 @@ Runs as one aiohttp cleanup context next to the background duties:
 - ``cluster:directory`` — every DIRECTORY_EVERY_S, this worker's open instances (occupancy,
   capacity) go into the directory with a time to live of DIRECTORY_TTL_S, so a worker that
   died drops out by itself; the other workers' entries are read back for ``/api/worlds``.
+  Entries go in only while this worker's own socket listens (:func:`advertise`), and are
+  withdrawn when shutdown starts (:func:`withdraw`); entries of workers on this machine whose
+  port refuses a TCP connect are ignored (:func:`alive`), without waiting for their TTL.
 - ``cluster:relay``     — ``Relay`` effects of the hub (kicks, bans, mutes, locks, removed
   objects) are published; those from other workers are applied here (``HostLink.apply_relay``).
 - ``cluster:leader``    — one worker of the cluster leads the once-per-cluster duties
@@ -28,6 +31,7 @@ from typing import Any
 from aiohttp import web
 
 from server.cluster.presence import InstanceInfo, Presence, RedisPresence, open_presence
+from server.cluster.routing import Remote
 from server.hosting.errors import SignInRateLimited
 
 log = logging.getLogger("plaza.cluster")
@@ -53,6 +57,14 @@ class Cluster:
     remote: list[InstanceInfo] = field(default_factory=list)  # other workers' instances
     received: int = 0  # relayed messages applied here (metrics, tests)
     elected: asyncio.Event = field(default_factory=asyncio.Event)  # set after the first election
+    # Where clients reach this worker directly ("host:port", or ":port" for the host they already
+    # use), set by plaza serve; empty (an app made in a test): never advertised, nobody is MOVED here.
+    address: str = ""
+    # The socket clients reach at ``address`` (plaza serve sets it) and the host it is bound to
+    # (where same-machine peers are probed); stopping: shutdown has started.
+    listener: socket.socket | None = None
+    bind_host: str = ""
+    stopping: bool = False
 
     async def first_election(self, timeout: float = 10.0) -> bool:
         """Whether this worker leads, once the first election is done (a lone worker: at once)."""
@@ -80,6 +92,17 @@ class Cluster:
             for key in (f"u:{user.lower()}", f"c:{client}"):
                 await self.presence.hit(f"signin-fail:{key}", SIGN_IN_FAILURES, SIGN_IN_WINDOW_S)
 
+    def reachable(self, world: str) -> list[Remote]:
+        """Other workers' instances of ``world`` that a client of this worker can be MOVED to: they
+        advertise an address, with a host name or on this machine (``:port``, the host the client
+        used)."""
+        here = socket.gethostname()
+        return [
+            Remote(i.key, i.occupancy, i.capacity, i.address)
+            for i in self.remote
+            if i.world == world and i.address and (not i.address.startswith(":") or _machine(i.node) == here)
+        ]
+
     def remote_occupancy(self, world: str) -> tuple[int, list[dict[str, object]]]:
         group = [i for i in self.remote if i.world == world]
         return sum(i.occupancy for i in group), [
@@ -95,15 +118,76 @@ class Cluster:
         return summary
 
 
+def listening(sock: socket.socket | None) -> bool:
+    """Whether ``sock`` accepts connections now (SO_ACCEPTCONN): false while it is only bound
+    (start-up, before aiohttp's site starts) and once it is closed (the site stopped)."""
+    if sock is None:
+        return False
+    try:
+        return bool(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+    except OSError:  # closed
+        return False
+
+
+def advertise(address: str, is_listening: bool, stopping: bool) -> bool:
+    """Whether this worker's instances go into the directory now. With an address, only while
+    its socket listens: another worker MOVEs people to that address, and a socket that does not
+    listen yet (or any more) refuses them. Never once shutdown has started. No address (an app
+    made in a test): nobody is MOVED here, the entries only count occupancy."""
+    return not stopping and (is_listening or not address)
+
+
+def _probe_host(bind_host: str) -> str:
+    """Where this machine's workers answer: loopback for a wildcard bind."""
+    return {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(bind_host, bind_host)
+
+
+async def _accepts(host: str, port: int, timeout_s: float) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
+def _local_port(info: InstanceInfo, here: str) -> int | None:
+    """The port of an entry's address when its worker is on this machine (``here``), else None."""
+    port = info.address.rpartition(":")[2]
+    return int(port) if info.address and port.isdigit() and _machine(info.node) == here else None
+
+
+async def alive(infos: list[InstanceInfo], bind_host: str, timeout_s: float = 0.5) -> list[InstanceInfo]:
+    """``infos`` less the entries of workers on this machine whose port refuses a TCP connect:
+    a dead local worker's entries would otherwise be trusted until their TTL runs out. (A
+    supervised worker being restarted still accepts: the supervisor keeps its socket listening,
+    and connections wait in the backlog.) Other machines' entries are kept; they expire by TTL."""
+    here = socket.gethostname()
+    ports = sorted({p for i in infos if (p := _local_port(i, here)) is not None})
+    if not ports:
+        return infos
+    host = _probe_host(bind_host)
+    answers = await asyncio.gather(*(_accepts(host, port, timeout_s) for port in ports))
+    dead = {port for port, ok in zip(ports, answers, strict=True) if not ok}
+    return [i for i in infos if _local_port(i, here) not in dead]
+
+
+def _machine(node: str) -> str:
+    """The host part of a node id: "host/w3" (a supervised worker) or "host:pid"."""
+    return node.replace("/", ":").split(":")[0]
+
+
 def make(url: str) -> Cluster:
     return Cluster(open_presence(url, node_id()), leads=not url)
 
 
-def local_instances(app: web.Application, node: str) -> list[InstanceInfo]:
+def local_instances(app: web.Application, node: str, address: str = "") -> list[InstanceInfo]:
     from server.web.keys import HUB
 
     return [
-        InstanceInfo(inst.key, world, node, inst.population, inst.spec.capacity)
+        InstanceInfo(inst.key, world, node, inst.population, inst.spec.capacity, address)
         for world, group in app[HUB].instances.items()
         for inst in group
     ]
@@ -124,11 +208,14 @@ async def run(app: web.Application) -> AsyncIterator[None]:
 
     p.subscribe("moderation", on_moderation)
     await p.start()
+    if isinstance(p, RedisPresence):  # one process alone: every instance is here
+        app[HUB].elsewhere = cluster.reachable
 
     async def directory() -> None:
-        mine = local_instances(app, p.node)
-        await p.put_instances(mine, DIRECTORY_TTL_S)
-        cluster.remote = [i for i in await p.instances() if i.node != p.node]
+        if advertise(cluster.address, listening(cluster.listener), cluster.stopping):
+            await p.put_instances(local_instances(app, p.node, cluster.address), DIRECTORY_TTL_S)
+        others = [i for i in await p.instances() if i.node != p.node]
+        cluster.remote = await alive(others, cluster.bind_host)
 
     async def relay() -> None:
         out, edge.relays = edge.relays, []
@@ -144,8 +231,23 @@ async def run(app: web.Application) -> AsyncIterator[None]:
     duties.start("cluster:relay", RELAY_EVERY_S, relay, first_delay=0.0)
     duties.start("cluster:leader", LEADER_EVERY_S, leader, first_delay=0.0)
     yield
+    await withdraw(app)  # the app may stop without a shutdown (a test's app)
     for name in ("cluster:directory", "cluster:relay", "cluster:leader"):
         await duties.stop(name)
     for i in local_instances(app, p.node):
         await p.drop_instance(i.world, i.key)
     await p.close()
+
+
+async def withdraw(app: web.Application) -> None:
+    """on_shutdown: leave the directory when shutdown starts, not at cleanup (up to the
+    shutdown timeout later): other workers stop MOVING people to a port that no longer listens."""
+    from server.web.keys import CLUSTER, DUTIES
+
+    cluster = app[CLUSTER]
+    if cluster.stopping:
+        return
+    cluster.stopping = True
+    await app[DUTIES].stop("cluster:directory")  # a refresh in flight must not put them back
+    for i in local_instances(app, cluster.node):
+        await cluster.presence.drop_instance(i.world, i.key)

@@ -7,9 +7,9 @@ frames, so N workers use N cores. Each worker owns the instances it opens, numbe
 never collide; the workers share the database (SQLite in WAL mode, or PostgreSQL), and Redis
 (required for N > 1) carries bans, kicks, mutes, locks and removed objects to every worker,
 the instance directory behind ``/api/worlds``, and the election of the one worker that runs
-the once-per-cluster duties. A person lands on whichever worker accepted the socket and joins
-that worker's instance of the world (as an overflow instance would be; docs/scaling.md says
-what that does not yet cover).
+the once-per-cluster duties. A person lands on whichever worker accepted the socket; when the
+instance they should join is on another worker (server/cluster/routing.py), they get MOVED with
+that worker's own port (each worker also listens on one, bound here and inherited) and go there.
 
 This process only supervises: it reserves the port, starts the workers, restarts one that
 died (kill -9: its people reconnect — the web client retries — and land on the others), and on
@@ -31,6 +31,7 @@ log = logging.getLogger("plaza.cluster")
 
 WORKER_INDEX_ENV = "PLAZA_WORKER_INDEX"
 REUSE_PORT_ENV = "PLAZA_REUSE_PORT"
+OWN_FD_ENV = "PLAZA_OWN_FD"  # the worker's own listening socket, inherited from the supervisor
 INDEX_STRIDE = 1000  # instances per worker before their numbers would meet the next worker's
 RESTART_DELAY_S = 0.5
 
@@ -52,6 +53,12 @@ def reuseport_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def own_socket() -> socket.socket | None:
+    """In a worker: the socket of its own port (MOVED sends people there), else None."""
+    fd = os.environ.get(OWN_FD_ENV)
+    return socket.socket(fileno=int(fd)) if fd else None
+
+
 def _worker_argv(argv: list[str], port: int) -> list[str]:
     """The serve command line for one worker: ``--workers 1`` and the port chosen here."""
     out: list[str] = []
@@ -69,10 +76,20 @@ def _worker_argv(argv: list[str], port: int) -> list[str]:
     return [sys.executable, "-m", "server.cli", *out, "--workers", "1", "--port", str(port)]
 
 
-def supervise(argv: list[str], workers: int, host: str, port: int, scheme: str = "http") -> int:
+def supervise(argv: list[str], workers: int, host: str, port: int, worker_ports: int = 0, scheme: str = "http") -> int:
     """Run ``workers`` workers of ``plaza serve`` (``argv``: its arguments) until a signal."""
     reserve = reuseport_socket(host, port)  # holds the port (and picks one for --port 0)
     port = reserve.getsockname()[1]
+    # Each worker's own port, bound here and inherited: it stays the same across a restart,
+    # and connections to it wait in its backlog while the worker comes back.
+    own: dict[int, socket.socket] = {}
+    for k in range(workers):
+        family, kind, proto, _, addr = socket.getaddrinfo(host, worker_ports + k if worker_ports else 0,
+                                                          type=socket.SOCK_STREAM)[0]  # fmt: skip
+        own[k] = socket.socket(family, kind, proto)
+        own[k].setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        own[k].bind(addr)
+        own[k].set_inheritable(True)
     cmd = _worker_argv(argv, port)
     procs: dict[int, subprocess.Popen[bytes]] = {}
     stopping = False
@@ -85,8 +102,9 @@ def supervise(argv: list[str], workers: int, host: str, port: int, scheme: str =
             WORKER_INDEX_ENV: str(base + k),
             REUSE_PORT_ENV: "1",
             "PLAZA_NODE": f"{socket.gethostname()}/w{base + k}",
+            OWN_FD_ENV: str(own[k].fileno()),
         }
-        procs[k] = subprocess.Popen(cmd, env=env)
+        procs[k] = subprocess.Popen(cmd, env=env, pass_fds=(own[k].fileno(),))
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
@@ -99,8 +117,11 @@ def supervise(argv: list[str], workers: int, host: str, port: int, scheme: str =
     signal.signal(signal.SIGTERM, stop)
     for k in range(workers):
         start(k)
+    ports = [s.getsockname()[1] for s in own.values()]
     print(
-        f"Plaza on {scheme}://{host}:{port}/  ({workers} workers, pids {[p.pid for p in procs.values()]})", flush=True
+        f"Plaza on {scheme}://{host}:{port}/  ({workers} workers, pids {[p.pid for p in procs.values()]}, "
+        f"own ports {ports})",
+        flush=True,
     )
     while not stopping:
         time.sleep(0.2)
@@ -117,4 +138,6 @@ def supervise(argv: list[str], workers: int, host: str, port: int, scheme: str =
             p.kill()
             p.wait()
     reserve.close()
+    for s in own.values():
+        s.close()
     return 0

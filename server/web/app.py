@@ -88,6 +88,7 @@ def create_app(config: ServerConfig, catalog: Catalog | None = None) -> web.Appl
     app[HASHER] = ThreadPoolExecutor(max_workers=HASH_SLOTS, thread_name_prefix="scrypt")
     app.cleanup_ctx.append(background.run)
     app.cleanup_ctx.append(cluster_link.run)  # after the duties start; stops before the last save
+    app.on_shutdown.append(cluster_link.withdraw)  # first: no MOVED here while sockets close
     app.on_shutdown.append(background.close_sockets)
     security.install(app, config)  # CSP and friends on every response; settings checked
 

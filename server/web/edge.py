@@ -228,6 +228,8 @@ class Edge:
             transport.set_write_buffer_limits(high=8 * self.config.slow_client_bytes)
         hub = self.hub
         session = hub.connect(now_ms())
+        session.moved = request.query.get("moved") == "1"
+        session.via = ("wss" if request.secure else "ws", request.url.host or "127.0.0.1")
         sid = session.sid
         conn = Connection(ws, transport, remote)
         self.conns[sid] = conn

@@ -139,7 +139,9 @@ def origin_allowed(request: web.BaseRequest, config: ServerConfig) -> bool:
     """No Origin header (not a browser: bots, the SDK, curl): allowed. A page of this server —
     the Origin's host:port is the request's Host (or, behind a trusted proxy, the forwarded
     host) — is always allowed; so is any origin listed in ``allowed_origins`` (``"*"``: every
-    origin). ``Origin: null`` (sandboxed frames, ``file:`` pages) only with ``"*"``."""
+    origin). ``Origin: null`` (sandboxed frames, ``file:`` pages) only with ``"*"``. A socket
+    opened at a MOVED url (``?moved=1``: a cluster worker's own port) also admits a page of the
+    same host on another port — the public port it was sent from."""
     value = request.headers.get(hdrs.ORIGIN)
     if value is None:
         return True
@@ -153,6 +155,8 @@ def origin_allowed(request: web.BaseRequest, config: ServerConfig) -> bool:
         return True
     scheme, host, port = origin
     hosts = [request.headers.get(hdrs.HOST, ""), *forwarded_hosts(request, config.trusted_proxies)]
+    if request.query.get("moved") == "1":
+        return any((hp := _host_port(h, scheme)) is not None and hp[0] == host for h in hosts if h)
     return any(_host_port(h, scheme) == (host, port) for h in hosts if h)
 
 

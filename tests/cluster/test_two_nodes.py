@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import msgpack
 import pytest
 
 from server.protocol import CloseCode, MsgType
@@ -24,6 +25,7 @@ def nodes(tmp_path: Path, pg_cluster: PostgresCluster, redis_server: RedisServer
     # One data dir: the nodes share the token secret (secret.key), as a cluster's nodes must.
     data = tmp_path / "data"
     data.mkdir()
+    redis_server.flush()  # no directory entries of an earlier test's nodes
     args = ("--database", pg_cluster.new_database(), "--redis", redis_server.url)
     started = []
     try:
@@ -50,23 +52,26 @@ async def test_a_cluster_shares_accounts_occupancy_and_bans(
     mira = await join(http, a, "mira", "club", token)
     troll = await join(http, a, "Troll", "club")
     troll_token = troll.welcome["token"]
-    elsewhere = await join(http, b, "Troll", "club", troll_token)  # the same guest, on the other node
+    assert mira.moved is None and troll.moved is None  # nobody else had opened the club
 
-    async def counted() -> None:
-        while not (await _occupancy(http, a, "club") == 3 and await _occupancy(http, b, "club") == 3):
+    async def occupancy_is(n: int) -> None:
+        while not (await _occupancy(http, a, "club") == n and await _occupancy(http, b, "club") == n):
             await asyncio.sleep(0.1)
 
-    await asyncio.wait_for(counted(), 10)  # the directory refreshes every 2 s
+    # Once b's directory shows a's club instance full (capacity 2), b keeps the same guest itself
+    # (a new instance on b) instead of MOVING them to a: the ban below must cross nodes.
+    await asyncio.wait_for(occupancy_is(2), 10)  # the directory refreshes every 2 s
+    elsewhere = await join(http, b, "Troll", "club", troll_token)
+    assert elsewhere.moved is None, elsewhere.moved
+    await asyncio.wait_for(occupancy_is(3), 10)
 
     await mira.send([MsgType.MODERATE, "ban", troll.id, {"reason": "spam"}])
-    for ws in (troll.ws, elsewhere.ws):
+    for ws in (troll.ws, elsewhere.ws):  # on a directly; on b through the relay (Redis pub/sub)
         while (await ws.receive(timeout=5)).type == aiohttp.WSMsgType.BINARY:
             pass
         assert ws.close_code == CloseCode.REFUSED
-    # b knows the ban too: the guest cannot come back there either.
+    # b applied the relay (it closed elsewhere), so it knows the ban: the guest cannot come back.
     ws = await http.ws_connect(b.ws_url)
-    import msgpack
-
     await ws.send_bytes(
         msgpack.packb([MsgType.HELLO, {"v": 1, "name": "Troll", "world": "club", "token": troll_token}])
     )

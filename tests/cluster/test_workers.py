@@ -14,7 +14,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.serverproc import REPO, ServerProcess
+from server.cluster.link import DIRECTORY_EVERY_S
+from server.protocol import MsgType
+from tests.serverproc import REPO, ServerProcess, worker_ports
 from tests.services import RedisServer
 from tests.worldfiles import LOBBY, world_dir
 from tests.wsclient import join
@@ -33,6 +35,7 @@ def test_more_than_one_worker_needs_redis(tmp_path: Path) -> None:
 
 @pytest.fixture
 def workers(tmp_path: Path, redis_server: RedisServer) -> Iterator[ServerProcess]:
+    redis_server.flush()  # no directory entries of an earlier test's workers
     worlds = world_dir(tmp_path, {"lobby": LOBBY})
     s = ServerProcess.in_dir(tmp_path, worlds, extra_args=("--workers", "2", "--redis", redis_server.url))
     yield s
@@ -73,6 +76,29 @@ async def test_two_workers_share_one_port_and_a_killed_one_comes_back(
     for i in range(4):
         c = await join(http, workers, f"again{i}", "lobby")
         assert c.welcome["instance"] in {"lobby#1", "lobby#1001"}
+
+
+async def test_people_who_open_a_world_land_in_one_instance_whichever_worker_took_the_socket(
+    workers: ServerProcess, http: aiohttp.ClientSession
+) -> None:
+    await asyncio.to_thread(worker_ports, workers)  # both workers serving (the public port: one is enough)
+    first = await join(http, workers, "host", "lobby")
+    key = first.welcome["instance"]
+
+    # Within two directory refreshes (2 s each) the other worker knows the instance: its own
+    # worker writes it, the other reads it back.
+    await asyncio.sleep(2 * DIRECTORY_EVERY_S + 0.5)
+    guests = [await join(http, workers, f"friend{i}", "lobby") for i in range(12)]
+    assert {g.welcome["instance"] for g in guests} == {key}
+    moved = [g.moved for g in guests if g.moved is not None]
+    # The kernel spreads sockets over both workers: some of the twelve reached the other one
+    # (all twelve on one worker: 1 in 4096) and were sent to the owner's own port.
+    assert moved, "nobody was MOVED"
+    port = int(workers.url.rsplit(":", 1)[1])
+    assert all(m["instance"] == key and f":{port}/" not in m["url"] for m in moved)
+    await first.send([MsgType.CHAT, "welcome, everyone"])
+    for g in guests:  # one room: chat reaches all of them
+        await g.until(lambda m: m[0] == MsgType.CHAT_MSG and m[3] == "welcome, everyone", timeout=5)
 
 
 @pytest.mark.parametrize(

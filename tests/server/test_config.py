@@ -159,6 +159,7 @@ def _other_value(name: str, default: object, tmp_path: Path) -> tuple[str, objec
         "chat_words": ("x,y", ("x", "y")),
         "database": ("postgresql://plaza@db/plaza", "postgresql://plaza@db/plaza"),
         "redis": ("redis://redis:6379/0", "redis://redis:6379/0"),
+        "public_host": ("node-a.example.org", "node-a.example.org"),
         "voice.url": ("http://sfu:8088/janus", "http://sfu:8088/janus"),
         "voice.public_url": ("https://sfu.example.org/janus", "https://sfu.example.org/janus"),
         "voice.admin_key": ("k3y", "k3y"),

@@ -395,6 +395,12 @@ export class PlazaClient extends Emitter {
     this.statusState = 'offline';
     /** @type {{resolve: (w: Welcome) => void, reject: (e: Error) => void} | null} */
     this._pending = null;
+    /**
+     * The last MOVED: where the instance we are sent to lives (a worker of a cluster). The close
+     * 4012 that follows opens its url at once; later reconnects go back to `url`.
+     * @type {{url: string, world: string, instance: string, spawn?: string} | null}
+     */
+    this.moved = null;
   }
 
   /** Your avatar's entity id (0 before WELCOME). */
@@ -525,6 +531,7 @@ export class PlazaClient extends Emitter {
   }
 
   _drop() {
+    this.moved = null;
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
     const ws = this.ws;
@@ -539,8 +546,10 @@ export class PlazaClient extends Emitter {
     this._status(this.attempt ? 'reconnecting' : 'connecting', this.attempt ? `Reconnecting… (try ${this.attempt + 1})` : 'Connecting…');
     /** @type {SocketLike} */
     let ws;
+    const moved = this.moved;
+    this.moved = null;
     try {
-      ws = new this.WebSocket(this.url);
+      ws = new this.WebSocket(moved ? moved.url : this.url);
     } catch (e) {
       this._retryOrFail(0, String(e));
       return;
@@ -552,6 +561,11 @@ export class PlazaClient extends Emitter {
       // Resume where we were: same world, and the same instance if there is room.
       const hello = { ...this.hello };
       if (this.welcome && this.welcome.world === hello.world) hello.instance = this.welcome.instance;
+      if (moved) {
+        hello.world = moved.world;
+        hello.instance = moved.instance;
+        if (moved.spawn) hello.spawn = moved.spawn;
+      }
       const token = this.tokens.get();
       if (token && !this.tokenRejected) hello.token = token;
       this.sendRaw([Msg.HELLO, hello]);
@@ -574,6 +588,12 @@ export class PlazaClient extends Emitter {
       clearInterval(this.pingTimer);
       const code = ev.code ?? 0, reason = String(ev.reason ?? '');
       if (this.closedByUs) return;
+      if (code === CloseCode.MOVED && this.moved) {
+        // Sent to the worker that has our instance: go there now (not a failure, no backoff).
+        this.emit('close', { code, reason, willRetry: true });
+        this._open();
+        return;
+      }
       if (code === CloseCode.UNAUTHORIZED && !this.tokenRejected && this.tokens.get()) {
         // A stale or foreign token: forget it and join as a new guest.
         this.tokenRejected = true;
@@ -640,6 +660,9 @@ export class PlazaClient extends Emitter {
       case Msg.WORLD_UPDATE: this.emit('worldUpdate', { worldInfo: msg[1], objects: msg[2] }); break;
       case Msg.NOTICE: this.emit('notice', { kind: msg[1], text: msg[2], data: msg[3] || {} }); break;
       case Msg.SUGGESTIONS: if (Array.isArray(msg[1])) this.emit('suggestions', msg[1]); break;
+      case Msg.MOVED:
+        if (msg[1] && typeof msg[1].url === 'string' && /^wss?:\/\//.test(msg[1].url)) this.moved = msg[1];
+        break;
       default: break;
     }
   }

@@ -73,6 +73,7 @@ export const Msg = Object.freeze({
   AUDIBLE: 76, // the voices this listener should receive (nearest K + stage)
   VOICE_STATE: 77, // who in this instance is connected, muted, speaking, moderator-muted
   REACTION: 80, // someone in this instance reacted: [80, entity, Reaction]
+  MOVED: 81, // your instance lives on another worker: [81, {url, world, instance, spawn?}]; close 4012 follows
 });
 export const MsgType = Msg;
 /** @type {Readonly<Record<number, string>>} Msg number -> member name. */
@@ -121,6 +122,7 @@ export const CloseCode = Object.freeze({
   PROTOCOL_ERROR: 4009, // too many malformed messages
   UNAUTHORIZED: 4010, // bad or expired token, or a display name that belongs to an account
   REFUSED: 4011, // banned, kicked (not yet allowed back), world locked or private
+  MOVED: 4012, // after MOVED: open MOVED.url and send HELLO there (docs/scaling.md, Routing)
 });
 /** @type {Readonly<Record<number, string>>} CloseCode number -> member name. */
 export const CloseName = Object.freeze(Object.fromEntries(Object.entries(CloseCode).map(([k, v]) => [v, k])));

@@ -170,6 +170,32 @@ test('a lost connection reconnects with backoff and resumes world, instance and 
   assert.equal(made.length, 3, 'no reconnect after leave()');
 });
 
+test('MOVED then close 4012: the client opens the owner at once, and later reconnects start over at url', async () => {
+  const { FakeSocket, made } = fakeSockets();
+  const c = new PlazaClient({ url: 'ws://x/ws', WebSocket: FakeSocket, pingMs: 0, backoffMs: [5, 10] });
+  const p = c.join({ name: 'Ada', world: 'lobby' });
+  made[0].open();
+  made[0].receive([Msg.MOVED, { url: 'ws://x:9002/ws?moved=1', world: 'gallery', instance: 'gallery#1001', spawn: 'door' }]);
+  made[0].drop(CloseCode.MOVED, 'gallery is on another worker');
+  assert.equal(made.length, 2, 'no backoff: a move is not a failure');
+  assert.equal(made[1].url, 'ws://x:9002/ws?moved=1');
+  made[1].open();
+  assert.deepEqual(made[1].sent[0], [Msg.HELLO, {
+    v: 1, name: 'Ada', world: 'gallery', instance: 'gallery#1001', spawn: 'door',
+  }]);
+  made[1].receive(welcome({ world: 'gallery', instance: 'gallery#1001' }));
+  assert.equal((await p).instance, 'gallery#1001');
+  made[1].drop(1006); // that worker died: back to the public url, asking for the same instance
+  await sleep(30);
+  assert.equal(made[2].url, 'ws://x/ws');
+  made[2].open();
+  assert.deepEqual(made[2].sent[0], [Msg.HELLO, { v: 1, name: 'Ada', world: 'gallery', instance: 'gallery#1001' }]);
+  // A 4012 with no MOVED before it is an ordinary lost connection (backoff).
+  made[2].drop(CloseCode.MOVED);
+  assert.equal(made.length, 3);
+  c.leave();
+});
+
 test('fatal closes stop for good and reject join()', async () => {
   const { FakeSocket, made } = fakeSockets();
   const c = new PlazaClient({ url: 'ws://x/ws', WebSocket: FakeSocket, pingMs: 0, backoffMs: [5] });

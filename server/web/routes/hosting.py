@@ -19,8 +19,6 @@ from server.web.keys import CLUSTER, HOSTING
 routes = ApiRoutes("hosting")
 
 
-
-
 class Credentials(Model):
     user: str = Field(max_length=64)
     password: str = Field(max_length=1024)
@@ -326,7 +324,12 @@ async def change_password(request: web.Request, body: PasswordChange) -> Token:
     h = request.app[HOSTING]
     token = await hashing(
         request,
-        h.identity.change_password, actor, body.old_password, body.new_password, client_of(request), time.time()
+        h.identity.change_password,
+        actor,
+        body.old_password,
+        body.new_password,
+        client_of(request),
+        time.time(),
     )
     return Token(token=token)
 
