@@ -5,8 +5,11 @@ Pure functions over the catalog, the hub and stored signals; the aiohttp layer c
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from server.catalog import Catalog
 from server.hosting import Hosting
@@ -18,6 +21,11 @@ from server.storage import Storage
 # A visit is written by the next write-behind flush after the stay ends; reading this far back
 # catches stays whose rows landed after the previous poll.
 FEED_OVERLAP_S = 30.0
+# How long a cached answer may be reused when nothing of the person's, the model's or the live
+# context changed: what it does not see is other people's signals (popularity) and the clock
+# (an event starting), and both move slowly next to this.
+ANSWER_TTL_S = 5.0
+ANSWERS_KEPT = 10_000
 
 
 def catalogue_items(catalog: Catalog, hosting: Hosting, now: datetime) -> list[Item]:
@@ -114,33 +122,67 @@ class SignalFeed:
         self.interests.pop(user_id, None)
 
 
-def live_context(
-    hub: Hub,
-    hosting: Hosting,
-    user_id: str,
-    friends: set[str],
-    just_left: str | None,
-    now: float,
-    here: str | None = None,
-) -> Context:
+@dataclass(frozen=True, slots=True)
+class LiveSnapshot:
+    """Who is where and who is going, copied on the event loop (where the hub and the hosting
+    book live) so that scoring on its own thread reads only this."""
+
+    taken: float
+    rosters: Hashable  # roster_key when taken
+    occupancy: dict[str, int]
+    where: dict[str, str]  # user id -> world id, everyone in an instance
+    going: dict[str, tuple[str, ...]]  # event key -> who said they are going, events not over
+
+
+# A snapshot is reused while no one joined or left an instance (copying the hub per request
+# costs O(people)), and for at most this long: RSVPs are not in the roster key.
+SNAPSHOT_TTL_S = 1.0
+
+
+def roster_key(hub: Hub) -> Hashable:
+    """Changes when anyone joins or leaves any instance, or an instance opens or closes."""
+    return tuple((id(i), i.roster_version) for group in hub.instances.values() for i in group)
+
+
+def current_snapshot(hub: Hub, hosting: Hosting, now: float, last: LiveSnapshot | None) -> LiveSnapshot:
+    """``last`` while it is still true, else a fresh copy."""
+    key = roster_key(hub)
+    if last is not None and last.rosters == key and now - last.taken < SNAPSHOT_TTL_S:
+        return last
+    return live_snapshot(hub, hosting, now, key)
+
+
+def live_snapshot(hub: Hub, hosting: Hosting, now: float, rosters: Hashable = None) -> LiveSnapshot:
     occupancy: dict[str, int] = {}
-    present: dict[str, list[str]] = {}
+    where: dict[str, str] = {}
     for wid, group in hub.instances.items():
         occupancy[wid] = sum(i.population for i in group)
         for inst in group:
             for sid in inst.members:
                 s = hub.sessions.get(sid)
-                if s is not None and s.user_id in friends and s.user_id != user_id:
-                    present.setdefault(wid, []).append(s.user_id)
+                if s is not None:
+                    where[s.user_id] = wid
+    going = {e.key: tuple(us) for e in hosting.events.events() if e.end > now and (us := hosting.events.rsvps(e.key))}
+    return LiveSnapshot(now, rosters, occupancy, where, going)
+
+
+def live_context(
+    snap: LiveSnapshot, user_id: str, friends: set[str] | frozenset[str], just_left: str | None, here: str | None
+) -> Context:
+    """The recommender's live context for one person (pure: safe on any thread)."""
+    present: dict[str, list[str]] = {}
+    for f in friends:
+        wid = snap.where.get(f)
+        if wid is not None and f != user_id:
+            present.setdefault(wid, []).append(f)
     attending: dict[str, list[str]] = {}
     if friends:
-        for e in hosting.events.events():
-            if e.end > now:
-                going = [u for u in hosting.events.rsvps(e.key) if u in friends]
-                if going:
-                    attending[e.key] = going
+        for key, us in snap.going.items():
+            mine = [u for u in us if u in friends]
+            if mine:
+                attending[key] = mine
     return Context(
-        occupancy=occupancy, friends_present=present, friends_attending=attending, just_left=just_left, here=here
+        occupancy=snap.occupancy, friends_present=present, friends_attending=attending, just_left=just_left, here=here
     )
 
 
@@ -162,3 +204,58 @@ def to_json(rec: Recommendation, items: Catalogue, catalog: Catalog) -> dict[str
         if item.end_ts is not None:
             out["end"] = iso_utc(item.end_ts)
     return out
+
+
+def context_key(ctx: Context) -> Hashable:
+    """Everything of the live context that scoring reads, as a comparable value."""
+    return (
+        tuple(sorted(ctx.occupancy.items())),
+        tuple(sorted((w, tuple(sorted(us))) for w, us in ctx.friends_present.items())),
+        tuple(sorted((e, tuple(sorted(us))) for e, us in ctx.friends_attending.items())),
+        ctx.just_left,
+        ctx.here,
+        ctx.exclude,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    stamp: tuple[int, int]  # RecommenderService.stamp(user) when it was scored
+    context: Hashable  # context_key of the context it was scored in
+    friends: frozenset[str]  # whom the person follows, as read then
+    until: float
+    items: list[dict[str, Any]]  # to_json rows; never mutated once stored
+
+
+class AnswerCache:
+    """The last answer per person and question, reused while it is still the model's answer.
+
+    People ask again and again with nothing changed (the lobby reopened, the suggestions
+    panel, the minute's SUGGESTIONS push); scoring each time costs a trip to the scoring
+    thread. A stored answer is used only with the same model stamp (no retrain, catalogue
+    change or signal of the person's since) and the same live context, for ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = ANSWER_TTL_S, size: int = ANSWERS_KEPT) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._answers: OrderedDict[tuple[str, Hashable], Answer] = OrderedDict()
+
+    def candidate(self, user: str, question: Hashable, stamp: tuple[int, int], now: float) -> Answer | None:
+        """A stored answer still valid by stamp and age; the caller then compares the context
+        (built with ``answer.friends``) before using it."""
+        a = self._answers.get((user, question))
+        if a is None or a.stamp != stamp or now >= a.until:
+            return None
+        return a
+
+    def put(self, user: str, question: Hashable, answer: Answer) -> None:
+        key = (user, question)
+        self._answers[key] = answer
+        self._answers.move_to_end(key)
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+
+    def clear(self) -> None:
+        """The privacy delete: no answer computed while their data was known is kept (anyone's
+        could name them as a friend who is here)."""
+        self._answers.clear()

@@ -170,6 +170,7 @@ class WorldInstance:
         self._last_react: dict[int, int] = {}  # sid -> when its last REACT was shown (ms)
         self.slot_of: dict[int, int] = {}  # eid -> slot
         self.members: dict[int, Member] = {}  # sid -> member
+        self.roster_version = 0  # bumped on every join and leave: who-is-where copies compare it
         self._pending_leaves: dict[int, list[int]] = {}  # viewer row -> eids
         self._interest: dict[int, InterestSet] = {}  # sid -> last interest sets
         self._interest_stale = True
@@ -426,6 +427,7 @@ class WorldInstance:
         for other in self.members.values():
             self._emit(other.sid, packb([MsgType.PRESENCE, Presence.JOINED, eid, name]))
         self.members[sid] = m
+        self.roster_version += 1
         return m
 
     def roster(self) -> list[list[object]]:
@@ -436,6 +438,7 @@ class WorldInstance:
         self._last_react.pop(sid, None)
         if m is None:
             return
+        self.roster_version += 1
         for oeid in list(m.held):
             slot = self.slot_of.get(oeid)
             if slot is not None:

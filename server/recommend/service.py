@@ -8,6 +8,7 @@ The server layer's whole API::
     fut = svc.retrain_async(signals, now, items=None)  # concurrent.futures.Future[PlazaRecommender]
     svc.update_items(items)                        # new/edited worlds and events, no retrain
     svc.observe(Signals(visits=[...], rsvps=[...]))  # fresh signals; take effect immediately
+    svc.stamp(user_id)                             # changes whenever that person's answer may
     svc.model / svc.version / svc.close()
 
 ``items`` are ``Item`` objects (``space(...)``/``event(...)`` from world files;
@@ -59,6 +60,11 @@ class RecommenderService:
         self._model = PlazaRecommender(self.config, self.encoder)
         self._model.update_items(self._items)
         self.version = 0
+        # Bumped whenever the serving model is replaced (retrain, catalogue, forget), and per
+        # person when a signal of theirs is observed: a cached answer with the same stamp is
+        # the one the model would give now (see ``stamp``).
+        self._generation = 0
+        self._user_generation: dict[str, int] = {}
 
     @property
     def model(self) -> PlazaRecommender:
@@ -76,6 +82,7 @@ class RecommenderService:
             self._pending = None
             self._model = model
             self.version += 1
+            self._generation += 1
 
     def fit(self, now: float) -> PlazaRecommender:
         """Fit synchronously on the signals given at construction (startup path)."""
@@ -122,6 +129,7 @@ class RecommenderService:
             model = copy.copy(self._model)
             model.update_items(its)
             self._model = model
+            self._generation += 1
 
     def observe(self, new: Signals | Iterable[Interaction]) -> None:
         """Apply signals logged since the last fit; no retraining, effective on the next request."""
@@ -130,6 +138,14 @@ class RecommenderService:
             _apply(self._model, batch)
             if self._pending is not None:
                 self._pending.append(batch)
+            for user in _users_in(batch):
+                self._user_generation[user] = self._user_generation.get(user, 0) + 1
+
+    def stamp(self, user_id: str) -> tuple[int, int]:
+        """Changes when the model, the catalogue or this person's own signals change. What it
+        does not cover: other people's signals (popularity drifts) and the clock (an event
+        starting) — a cache keyed on it still needs a short lifetime."""
+        return self._generation, self._user_generation.get(user_id, 0)
 
     def forget(self, user_id: str) -> None:
         """The privacy delete: the serving model drops the person's profile now, and signals of
@@ -144,6 +160,7 @@ class RecommenderService:
             model.user_going = {u: set(es) for u, es in model.user_going.items()}
             model.forget_user(user_id)
             self._model = model
+            self._generation += 1
             if self._pending is not None:
                 self._pending = [_without(b, user_id) for b in self._pending]
 
@@ -163,6 +180,15 @@ def _without(batch: Signals | list[Interaction], user_id: str) -> Signals | list
         chats=[c for c in batch.chats if c.user_id != user_id],
         interests={u: t for u, t in batch.interests.items() if u != user_id},
     )
+
+
+def _users_in(batch: Signals | list[Interaction]) -> set[str]:
+    """Whose own profile a batch changes (a follow: both people's)."""
+    if not isinstance(batch, Signals):
+        return {i.user_id for i in batch}
+    users = {v.user_id for v in batch.visits} | {a.user_id for a in batch.attendance}
+    users |= {r.user_id for r in batch.rsvps} | {lk.user_id for lk in batch.likes} | {c.user_id for c in batch.chats}
+    return users | {u for f in batch.follows for u in (f.follower_id, f.followee_id)} | set(batch.interests)
 
 
 def _apply(model: PlazaRecommender, batch: Signals | list[Interaction]) -> None:

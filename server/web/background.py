@@ -282,6 +282,7 @@ async def run(app: web.Application) -> AsyncIterator[None]:
     await save()  # nothing moved is lost on a clean shutdown
     app[HASHER].shutdown(wait=False, cancel_futures=True)
     app[ASSETS].close()
+    app[RECS].pool.shutdown(wait=False, cancel_futures=True)
     if (service := app[RECS].service) is not None:
         service.close()
     app[HOSTING].close()

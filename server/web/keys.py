@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -16,7 +16,7 @@ from server.hub import Hub
 from server.persist import WriteBehind
 from server.recommend import RecommenderService
 from server.storage import Storage
-from server.suggest import SignalFeed
+from server.suggest import AnswerCache, LiveSnapshot, SignalFeed
 from server.web.duties import Duties
 from server.web.edge import Edge
 
@@ -28,6 +28,13 @@ class Recommender:
     service: RecommenderService | None = None
     failed: bool = False  # it could not be built: not retried every second
     feed: SignalFeed | None = None  # fresh signals for service.observe (server.suggest)
+    answers: AnswerCache = field(default_factory=AnswerCache)  # answers still the model's
+    snapshot: LiveSnapshot | None = None  # who is where, as of the latest request's tick
+    # One thread scores every request, off the event loop: more would only queue for the GIL
+    # (and each switch keeps the loop, and so the ticks, waiting for it).
+    pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="recsys-serve")
+    )
 
 
 CONFIG = web.AppKey("config", ServerConfig)

@@ -58,6 +58,10 @@ class Metrics:
             "plaza_recommender_latency_seconds", "Time to score one person's suggestions (HTTP or pushed)",
             buckets=RECOMMEND_BUCKETS, registry=r,
         )  # fmt: skip
+        self.recommend_answers = Counter(
+            "plaza_recommender_answers", "Suggestions answered, by whether a stored answer was still the model's",
+            ["source"], registry=r,
+        )  # fmt: skip
         self.http_requests = Counter(
             "plaza_http_requests", "HTTP requests answered, by route template and status",
             ["method", "route", "status"], registry=r,

@@ -6,6 +6,7 @@ import threading
 
 from server.recommend import (
     CachedEncoder,
+    Follow,
     HashingEncoder,
     HybridConfig,
     PlazaRecommender,
@@ -96,5 +97,26 @@ def test_update_items_serves_new_events_without_retraining() -> None:
         svc.update_items([*ITEMS, gig])
         assert "gig" in [r.item_id for r in svc.recommend("a", NOW, limit=5)]
         assert svc.version == 1
+    finally:
+        svc.close()
+
+
+def test_a_persons_stamp_changes_with_their_signals_and_every_model_change() -> None:
+    svc = make_service()
+    try:
+        a, b = svc.stamp("a"), svc.stamp("b")
+        svc.observe(Signals(visits=visits("a", ["arena"], NOW - 600)))
+        assert svc.stamp("a") != a and svc.stamp("b") == b  # only the visitor's answer may differ
+        a = svc.stamp("a")
+        svc.observe(Signals(follows=[Follow("b", "e", NOW)]))
+        assert svc.stamp("b") != b and svc.stamp("e") != (1, 0) and svc.stamp("a") == a
+        for change in (
+            lambda: svc.update_items([*ITEMS, event("gig", "jazz", "Jazz Night", NOW + 1800)]),
+            lambda: svc.retrain_async(Signals(), NOW).result(timeout=10),
+            lambda: svc.forget("z"),
+        ):
+            before = svc.stamp("a")
+            change()
+            assert svc.stamp("a") != before
     finally:
         svc.close()

@@ -141,6 +141,7 @@ async def forget_in_recommender(app: web.Application, user: str, now: float) -> 
     if svc is None:
         return
     svc.forget(user)
+    recs.answers.clear()
     if recs.feed is not None:
         recs.feed.forget(user)
     since = now - app[CONFIG].retention_days * 86400
