@@ -89,6 +89,13 @@ def _shoot(page: Page, url: str, world: str, out: Path, image: Any) -> Path:
         timeout=120_000,
     )
     page.add_style_tag(content=HIDE_HUD)
+    # From the default spawn's very point and facing (an arrival is scattered within its radius:
+    # the picture would be a different one each time).
+    page.evaluate("""() => {
+        const app = plazaTest.app, [x, y, z, yaw] = app.net.welcome.spawn;
+        app.rig.position.set(x, y, z);
+        app.rig.rotation.set(0, yaw * Math.PI / 180, 0);
+    }""")
     page.wait_for_timeout(400)  # a few more frames: labels, environment map
     shot = image.open(io.BytesIO(page.screenshot())).convert("RGB").resize(SIZE, image.Resampling.LANCZOS)
     path = out / f"{world}.webp"

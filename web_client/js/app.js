@@ -3,7 +3,7 @@
 // the frame loop (which allocates nothing) and sends our head and hands at the input rate.
 import * as THREE from 'three';
 import { Net } from './net.js';
-import { Msg, EntityKind, Presence, ErrorName, NoticeKind, CloseCode, MAX_HAND_REACH_M } from './protocol.js';
+import { Msg, EntityKind, Presence, ErrorName, NoticeKind, CloseCode, MAX_HAND_REACH_M, AVATAR_LOOKS, AVATAR_ACCESSORIES } from './protocol.js';
 import { TickClock } from './interp.js';
 import { World } from './scene.js';
 import { Avatars } from './avatars.js';
@@ -11,7 +11,7 @@ import { SharedObjects } from './objects.js';
 import { Grab } from './grab.js';
 import { XRControls, xrAvailability } from './xr.js';
 import { DesktopControls } from './desktop.js';
-import { UI } from './ui.js';
+import { UI, LOOK_LABELS, ACCESSORY_LABELS } from './ui.js';
 import { VRChatPanel } from './vrchat.js';
 import { makeLabel } from './labels.js';
 import { HostPanel } from './host.js';
@@ -101,6 +101,7 @@ export class App {
       onChat: (text) => this.net.send([Msg.CHAT, text.slice(0, 500)]),
       onEnterVR: () => this.enterVR(),
       onSmoothMove: (on) => { this.xr.smoothMove = on; },
+      onSmoothTurn: (on) => { this.xr.smoothTurn = on; },
       onLobby: () => this.board.refresh(),
     });
     this.net = new Net(this._netHandlers());
@@ -118,12 +119,19 @@ export class App {
     });
     this.xr = new XRControls(this);
     this.desktop = new DesktopControls(this);
-    // The wrist menu: chat with a virtual keyboard, people, mic mute (voice.js), leave.
+    // The wrist menu: chat with a virtual keyboard, people, mic mute (voice.js), settings
+    // (through the same UI setters as the HUD's checkboxes and avatar picker), leave.
     this.vrChat = new VRChatPanel((p) => this.net.send([Msg.CHAT, p.slice(0, 500)]), {
       onLeave: () => this.leave(),
       onMute: () => { if (this.voice?.enabled) this.voice.toggleMute(); else this.voice?.enable?.(); },
       muted: () => (this.voice?.enabled ? !!this.voice.muted : null),
       people: () => this.people.rows().map((r) => `${r.name}${r.self ? ' (you)' : ''}${r.dist !== null ? ` · ${Math.round(r.dist)} m` : ''}`),
+      settings: () => ({ turn: this.xr.smoothTurn ? 'smooth' : 'snap', move: this.xr.smoothMove ? 'smooth' : 'teleport', ...this.ui.avatar() }),
+      options: { look: AVATAR_LOOKS.map((v) => [v, LOOK_LABELS[v] || v]), accessory: AVATAR_ACCESSORIES.map((v) => [v, ACCESSORY_LABELS[v] || v]) },
+      set: (kind, value) => {
+        if (kind === 'turn' || kind === 'move') this.ui.setComfort(kind, value === 'smooth');
+        else this.ui.setAvatar(kind, value);
+      },
     });
     this.people = new People(this);
     this.bubbles = new Bubbles(this.scene, this.avatars);
@@ -143,7 +151,7 @@ export class App {
     this.joined = { world, name, color };
     history.replaceState(null, '', `/w/${encodeURIComponent(world)}${location.search}`);
     this.ui.status('connecting', 'Connecting…');
-    document.body.dataset.mode = 'world';
+    this.ui.hideLobby();
     this.invite = invite;
     this.net.join(name, world, color, invite, this.ui.avatar());
   }

@@ -14,9 +14,18 @@ const _ray = new THREE.Raycaster();
 export class DesktopControls {
   constructor(app) {
     this.app = app;
-    this.keys = new Set();
+    // Held keys (code -> when pressed) and, for keys let go since the last frame, how long
+    // they were held within it: movement follows how long a key was down, not how many frames
+    // saw it — at 4 fps a frame is 250 ms, and a press late in one must not walk all of it.
+    this.keys = new Map();
+    this.tail = new Map();
+    this.lastT = performance.now();
     this.pitch = 0;
+    // The joystick likewise: its deflection now, since when, and deflection × ms already
+    // spent this frame (so a stick let go between two frames still walks its share).
     this.joy = { x: 0, y: 0 };
+    this.joyT = this.lastT;
+    this.joyAcc = { x: 0, y: 0 };
     this.dragging = null;
     // Where a desktop-held object hangs: in front of the eyes, moved with the view.
     this.holdPoint = new THREE.Object3D();
@@ -25,13 +34,15 @@ export class DesktopControls {
     const canvas = app.renderer.domElement;
     addEventListener('keydown', (e) => {
       if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement) return;
-      this.keys.add(e.code);
+      if (!this.keys.has(e.code)) this.keys.set(e.code, performance.now());
       // preventDefault: else this same Enter, now in the focused box, submits the empty form
       // (which blurs it again) and the next keys walk instead of typing.
-      if (e.code === 'Enter' || e.code === 'NumpadEnter') { e.preventDefault(); this.keys.delete(e.code); app.ui.focusChat(); }
+      // Not on a focused button or link, though: there Enter presses it (a lobby "Join").
+      const control = e.target instanceof Element && e.target.closest('button, a[href], select, summary, [role="button"], [contenteditable]');
+      if ((e.code === 'Enter' || e.code === 'NumpadEnter') && !control) { e.preventDefault(); this.keys.delete(e.code); app.ui.focusChat(); }
     });
-    addEventListener('keyup', (e) => this.keys.delete(e.code));
-    addEventListener('blur', () => this.keys.clear());
+    addEventListener('keyup', (e) => this._release(e.code));
+    addEventListener('blur', () => { for (const code of [...this.keys.keys()]) this._release(code); });
     document.addEventListener('mousemove', (e) => {
       if (document.pointerLockElement === canvas) this._look(e.movementX, e.movementY);
       else if (this.dragging === 'mouse') this._look(e.movementX, e.movementY);
@@ -88,7 +99,7 @@ export class DesktopControls {
       let x = (t.clientX - cx) / R, y = (t.clientY - cy) / R;
       const l = Math.hypot(x, y);
       if (l > 1) { x /= l; y /= l; }
-      this.joy.x = x; this.joy.y = y;
+      this._setJoy(x, y);
       knob.style.transform = `translate(${x * R * 0.6}px, ${y * R * 0.6}px)`;
     };
     pad?.addEventListener('touchstart', (e) => { const t = e.changedTouches[0]; joyId = t.identifier; setJoy(t); e.preventDefault(); }, { passive: false });
@@ -105,7 +116,7 @@ export class DesktopControls {
     }, { passive: true });
     const end = (e) => {
       for (const t of e.changedTouches) {
-        if (t.identifier === joyId) { joyId = null; this.joy.x = this.joy.y = 0; knob.style.transform = ''; }
+        if (t.identifier === joyId) { joyId = null; this._setJoy(0, 0); knob.style.transform = ''; }
         if (t.identifier === lookId) {
           lookId = null;
           // A short tap (not a look-drag) grabs or releases.
@@ -117,18 +128,48 @@ export class DesktopControls {
     addEventListener('touchcancel', end);
   }
 
-  /** Per frame (not in VR): apply keys/joystick to the rig; allocation-free. */
+  _setJoy(x, y) {
+    const now = performance.now(), ms = Math.max(0, now - Math.max(this.joyT, this.lastT));
+    this.joyAcc.x += this.joy.x * ms; this.joyAcc.y += this.joy.y * ms;
+    // The dead zone keeps a resting thumb from creeping.
+    const on = Math.hypot(x, y) > 0.05;
+    this.joy.x = on ? x : 0; this.joy.y = on ? y : 0;
+    this.joyT = now;
+  }
+
+  _release(code) {
+    const down = this.keys.get(code);
+    if (down === undefined) return;
+    this.keys.delete(code);
+    const held = performance.now() - Math.max(down, this.lastT);
+    this.tail.set(code, (this.tail.get(code) || 0) + Math.max(0, held));
+  }
+
+  /** The share (0..1) of this frame's `ms` that key `code` was down. */
+  _share(code, now, ms) {
+    const down = this.keys.get(code);
+    const held = (down === undefined ? 0 : now - Math.max(down, now - ms)) + (this.tail.get(code) || 0);
+    return ms > 0 ? Math.min(1, Math.max(0, held / ms)) : 0;
+  }
+
+  /** Per frame (not in VR): apply keys/joystick to the rig. */
   update(dt) {
-    const app = this.app, k = this.keys;
-    if (k.has('ArrowLeft')) app.rig.rotation.y += TURN * dt;
-    if (k.has('ArrowRight')) app.rig.rotation.y -= TURN * dt;
-    let fwd = (k.has('KeyW') || k.has('ArrowUp') ? 1 : 0) - (k.has('KeyS') || k.has('ArrowDown') ? 1 : 0) - this.joy.y;
-    let side = (k.has('KeyD') ? 1 : 0) - (k.has('KeyA') ? 1 : 0) + this.joy.x;
+    const app = this.app, now = performance.now(), ms = dt * 1000;
+    const k = (code) => this._share(code, now, ms);
+    app.rig.rotation.y += TURN * dt * (k('ArrowLeft') - k('ArrowRight'));
+    const held = now - Math.max(this.joyT, now - ms);
+    const jx = ms > 0 ? (this.joyAcc.x + this.joy.x * held) / ms : 0;
+    const jy = ms > 0 ? (this.joyAcc.y + this.joy.y * held) / ms : 0;
+    let fwd = Math.max(k('KeyW'), k('ArrowUp')) - Math.max(k('KeyS'), k('ArrowDown')) - jy;
+    let side = k('KeyD') - k('KeyA') + jx;
+    this.tail.clear();
+    this.joyAcc.x = this.joyAcc.y = 0;
+    this.lastT = now;
     const l = Math.hypot(fwd, side);
     if (l > 1) { fwd /= l; side /= l; }
     app.camera.position.set(0, EYE, 0);
     app.camera.rotation.set(this.pitch, 0, 0);
-    if (l > 0.05) {
+    if (l > 0) {
       const yaw = app.rig.rotation.y;
       _f.set(-Math.sin(yaw), 0, -Math.cos(yaw));
       _r.set(Math.cos(yaw), 0, -Math.sin(yaw));

@@ -42,11 +42,10 @@ if (params.has('test')) {
   };
 }
 
-// Deep link /w/<world>[?name=NAME] joins directly; / shows the lobby.
+// Deep link /w/<world>[?name=NAME] joins directly; / shows the lobby (?name= fills its name field).
 const m = location.pathname.match(/^\/w\/([^/]+)\/?$/);
+if (params.get('name')) app.ui.setName(params.get('name').slice(0, 32));
 if (m) {
-  const name = params.get('name');
-  if (name) app.ui.setName(name.slice(0, 32));
   let world = null;
   try { world = decodeURIComponent(m[1]); } catch (e) { /* bad percent-encoding: said below */ }
   // ?invite=TOKEN: an invite link to a private world (POST /api/worlds/<w>/invites).

@@ -6,11 +6,14 @@ import { AVATAR_ACCESSORIES, AVATAR_LOOKS } from './protocol.js';
 const $ = (id) => document.getElementById(id);
 
 const NAME_KEY = 'plaza.name', COLOR_KEY = 'plaza.color', LOOK_KEY = 'plaza.look', ACCESSORY_KEY = 'plaza.accessory';
-const LOOK_LABELS = { classic: 'Classic', robot: 'Robot', fox: 'Fox', ghost: 'Ghost' };
-const ACCESSORY_LABELS = { none: 'None', hat: 'Top hat', glasses: 'Glasses', headphones: 'Headphones' };
+export const LOOK_LABELS = { classic: 'Classic', robot: 'Robot', fox: 'Fox', ghost: 'Ghost' };
+export const ACCESSORY_LABELS = { none: 'None', hat: 'Top hat', glasses: 'Glasses', headphones: 'Headphones' };
+const AVATAR_KEYS = { look: [LOOK_KEY, AVATAR_LOOKS], accessory: [ACCESSORY_KEY, AVATAR_ACCESSORIES] };
+// Thumbstick comfort options (VR): the HUD's checkboxes and the wrist menu's Settings page.
+const COMFORT_KEYS = { move: ['plaza.smoothMove', 'smooth-move'], turn: ['plaza.smoothTurn', 'smooth-turn'] };
 
 /** A radio group (arrow keys move the choice, a tap picks one) for one of the protocol's lists,
- * preselected from localStorage; every change is stored. `onChange(value)` after storing. */
+ * preselected from localStorage. `onChange(value)` on every change (it stores the choice). */
 function choiceGroup(box, key, names, labels, onChange) {
   const saved = localStorage.getItem(key);
   const current = names.includes(saved) ? saved : names[0];
@@ -18,8 +21,7 @@ function choiceGroup(box, key, names, labels, onChange) {
     `<label class="chip"><input type="radio" name="${key}-${box.id}" value="${n}"${n === current ? ' checked' : ''}><span>${esc(labels[n] || n)}</span></label>`).join(''));
   box.addEventListener('change', (e) => {
     if (!(e.target instanceof HTMLInputElement)) return;
-    localStorage.setItem(key, e.target.value);
-    onChange?.(e.target.value);
+    onChange(e.target.value);
   });
 }
 
@@ -86,8 +88,10 @@ export function touchFirst() {
 const PRESENCE_MERGE_MS = 60000;
 
 export class UI {
-  constructor({ onJoin, onLeave, onChat, onEnterVR, onSmoothMove, onLobby, onAvatar }) {
+  constructor({ onJoin, onLeave, onChat, onEnterVR, onSmoothMove, onSmoothTurn, onLobby, onAvatar }) {
     this.onJoin = onJoin;
+    this.onAvatar = onAvatar;
+    this.onComfort = { move: onSmoothMove, turn: onSmoothTurn };
     this.onLobby = onLobby;
     this.onChat = onChat;
     this.refreshTimer = 0;
@@ -97,10 +101,10 @@ export class UI {
     name.addEventListener('change', () => localStorage.setItem(NAME_KEY, name.value.trim()));
     $('color').addEventListener('change', () => localStorage.setItem(COLOR_KEY, $('color').value));
     // Look and accessory: in the lobby before joining, and in the world's "Avatar" panel
-    // (a change there rejoins the same instance: HELLO is the only place they travel).
-    const changed = () => { this._syncAvatar(); onAvatar?.(); };
-    for (const id of ['look', 'hud-look']) choiceGroup($(id), LOOK_KEY, AVATAR_LOOKS, LOOK_LABELS, changed);
-    for (const id of ['accessory', 'hud-accessory']) choiceGroup($(id), ACCESSORY_KEY, AVATAR_ACCESSORIES, ACCESSORY_LABELS, changed);
+    // (a change there rejoins the same instance: HELLO is the only place they travel), and on
+    // the VR wrist menu's Settings page: all three go through setAvatar().
+    for (const id of ['look', 'hud-look']) choiceGroup($(id), LOOK_KEY, AVATAR_LOOKS, LOOK_LABELS, (v) => this.setAvatar('look', v));
+    for (const id of ['accessory', 'hud-accessory']) choiceGroup($(id), ACCESSORY_KEY, AVATAR_ACCESSORIES, ACCESSORY_LABELS, (v) => this.setAvatar('accessory', v));
     // Enter in the name field must not submit (reload) the page. Here, not an inline
     // onsubmit: the Content-Security-Policy allows no inline handlers.
     $('who').addEventListener('submit', (e) => e.preventDefault());
@@ -116,9 +120,11 @@ export class UI {
     if (touchFirst()) $('help').textContent = 'Left stick to walk · drag to look · tap an object to grab, tap again to throw · tap the chat box to talk';
     this.presenceLine = null; // {li, joined: [], left: [], t}
     $('enter-vr').addEventListener('click', onEnterVR);
-    const smooth = $('smooth-move');
-    smooth.checked = localStorage.getItem('plaza.smoothMove') === '1';
-    smooth.addEventListener('change', () => { localStorage.setItem('plaza.smoothMove', smooth.checked ? '1' : '0'); onSmoothMove(smooth.checked); });
+    for (const [kind, [key, id]] of Object.entries(COMFORT_KEYS)) {
+      const box = $(id);
+      box.checked = localStorage.getItem(key) === '1';
+      box.addEventListener('change', () => this.setComfort(kind, box.checked));
+    }
     $('worlds').addEventListener('click', (e) => {
       const b = e.target.closest('button[data-world]');
       if (b) this._join(b.dataset.world);
@@ -141,6 +147,26 @@ export class UI {
   avatar() {
     const pick = (key, names) => (names.includes(localStorage.getItem(key)) ? localStorage.getItem(key) : names[0]);
     return { look: pick(LOOK_KEY, AVATAR_LOOKS), accessory: pick(ACCESSORY_KEY, AVATAR_ACCESSORIES) };
+  }
+
+  /** Pick a look or accessory (`kind` 'look' | 'accessory'): stored, shown in both radio
+   * groups, and sent (onAvatar: a rejoin while in a world). Unknown values are ignored. */
+  setAvatar(kind, value) {
+    const [key, names] = AVATAR_KEYS[kind] || [];
+    if (!key || !names.includes(value)) return;
+    localStorage.setItem(key, value);
+    this._syncAvatar();
+    this.onAvatar?.();
+  }
+
+  /** Smooth (true) or the default (move: teleport, turn: snap) for the thumbsticks. */
+  comfort(kind) { return localStorage.getItem(COMFORT_KEYS[kind][0]) === '1'; }
+
+  setComfort(kind, on) {
+    const [key, id] = COMFORT_KEYS[kind];
+    localStorage.setItem(key, on ? '1' : '0');
+    $(id).checked = on;
+    this.onComfort[kind]?.(on);
   }
 
   /** Both copies of each group (lobby, HUD) show the stored choice. */
@@ -232,10 +258,19 @@ export class UI {
     this._renderWorlds(worlds);
   }
 
+  /** The lobby overlay goes (display: none); a button in it that had keyboard focus (the
+   * "Join" just pressed with Enter) must not keep it, or the next Enter presses it again
+   * instead of opening chat. */
+  hideLobby() {
+    document.body.dataset.mode = 'world';
+    const el = document.activeElement;
+    if (el instanceof HTMLElement && $('lobby').contains(el)) el.blur();
+  }
+
   showWorld(info) {
     clearInterval(this.refreshTimer);
     clearInterval(this.boardTimer);
-    document.body.dataset.mode = 'world';
+    this.hideLobby();
     $('world-name').textContent = info.name;
     document.title = `${info.name} — Plaza`;
   }

@@ -1,8 +1,10 @@
 // The in-VR wrist menu: a canvas texture on a small board above the left controller, pressed
 // by pointing the other controller's ray at it and pulling the trigger. Pages:
-// - chat: the latest messages, a toolbar (Type, People, Mute, Leave) and quick phrases;
+// - chat: the latest messages, a toolbar (Type, People, Mute, Leave, Settings) and quick phrases;
 // - keyboard: a virtual keyboard for free-text chat (Send, ⌫, Space, Close);
-// - people: who is here and how far (from the App's people list).
+// - people: who is here and how far (from the App's people list);
+// - settings: snap or smooth turn, teleport or smooth move, the avatar's look and accessory
+//   (the App passes them on to the same UI setters the desktop HUD's controls use).
 // The canvas is redrawn only when something changes.
 import * as THREE from 'three';
 
@@ -12,13 +14,18 @@ const BTN_Y = H - 70, BTN_H = 56; // the bottom row (quick phrases; keyboard: Sp
 const TOOL_Y = BTN_Y - 62, TOOL_H = 50;
 const CHAT_LINES = 5;
 const KEY_ROWS = ['1234567890', 'QWERTYUIOP', 'ASDFGHJKL?', 'ZXCVBNM,.!'];
+const SET_X = 112, SET_Y = 58, SET_H = 48, SET_GAP = 10; // the settings page's rows
 
 const _ray = new THREE.Raycaster(), _q = new THREE.Quaternion(), _o = new THREE.Vector3(), _d = new THREE.Vector3();
 
 export class VRChatPanel {
   /**
    * @param {(text: string) => void} onPhrase send a chat line
-   * @param {{onLeave?: () => void, onMute?: () => void, muted?: () => boolean|null, people?: () => string[]}} [menu]
+   * @param {{onLeave?: () => void, onMute?: () => void, muted?: () => boolean|null, people?: () => string[],
+   *   settings?: () => {turn: string, move: string, look: string, accessory: string},
+   *   options?: {look: [string, string][], accessory: [string, string][]},
+   *   set?: (kind: string, value: string) => void}} [menu] settings: the current choices; options:
+   *   [value, label] lists for the avatar rows; set(kind, value) applies one (kind: turn, move, look, accessory)
    */
   constructor(onPhrase, menu = {}) {
     this.onPhrase = onPhrase;
@@ -78,7 +85,9 @@ export class VRChatPanel {
     g.fillStyle = color;
     g.beginPath(); g.roundRect(x, y, w, h, 12); g.fill();
     g.fillStyle = '#ffffff';
-    g.font = `600 ${h > 40 ? 22 : 20}px system-ui, sans-serif`;
+    let px = h > 40 ? 22 : 20;
+    g.font = `600 ${px}px system-ui, sans-serif`;
+    while (px > 14 && g.measureText(label).width > w - 8) g.font = `600 ${--px}px system-ui, sans-serif`;
     g.textAlign = 'center';
     g.fillText(label, x + w / 2, y + h / 2 + 8);
     g.textAlign = 'left';
@@ -99,7 +108,7 @@ export class VRChatPanel {
     g.beginPath(); g.roundRect(0, 0, W, H, 24); g.fill();
     g.fillStyle = '#9fc7ff';
     g.font = '600 26px system-ui, sans-serif';
-    g.fillText({ chat: 'Chat', keyboard: 'Type a message', people: 'People here' }[this.page], 20, 38);
+    g.fillText({ chat: 'Chat', keyboard: 'Type a message', people: 'People here', settings: 'Settings' }[this.page], 20, 38);
     const [st, stText] = this.status;
     g.fillStyle = { connected: '#3ddc84', failed: '#ff5050', offline: '#888888' }[st] || '#ffc940';
     g.font = '20px system-ui, sans-serif';
@@ -107,6 +116,7 @@ export class VRChatPanel {
     g.fillText(`● ${st === 'connected' ? 'Connected' : stText.slice(0, 34)}`, W - 20, 36);
     g.textAlign = 'left';
     if (this.page === 'keyboard') this._drawKeyboard(g);
+    else if (this.page === 'settings') this._drawSettings(g);
     else {
       g.font = '24px system-ui, sans-serif';
       g.fillStyle = '#ffffff';
@@ -115,7 +125,7 @@ export class VRChatPanel {
       for (const l of rows) { g.fillText(this._fit(g, l), 20, y); y += 40; }
       const muted = this.menu.muted?.();
       const tools = [['⌨ Type', 'keyboard'], [this.page === 'people' ? 'Chat' : 'People', this.page === 'people' ? 'chat' : 'people'],
-        [muted === null || muted === undefined ? 'Mic —' : muted ? 'Unmute' : 'Mute', 'mute'], ['Leave', 'leave']];
+        [muted === null || muted === undefined ? 'Mic —' : muted ? 'Unmute' : 'Mute', 'mute'], ['⚙ Settings', 'settings'], ['Leave', 'leave']];
       const tw = (W - 20) / tools.length;
       tools.forEach(([label, act], i) => this._button(g, 10 + i * tw + 4, TOOL_Y, tw - 8, TOOL_H, label, act, act === 'leave' ? '#8a2b3c' : '#39405a'));
       const bw = (W - 20) / QUICK_PHRASES.length;
@@ -150,6 +160,35 @@ export class VRChatPanel {
     }
   }
 
+  _drawSettings(g) {
+    const cur = this.menu.settings?.() || {};
+    const opts = this.menu.options || {};
+    const rows = [
+      ['Turn', 'turn', [['snap', 'Snap 30°'], ['smooth', 'Smooth']]],
+      ['Move', 'move', [['teleport', 'Teleport'], ['smooth', 'Smooth']]],
+      ['Look', 'look', opts.look || []],
+      ['Extra', 'accessory', opts.accessory || []],
+    ];
+    rows.forEach(([title, kind, choices], r) => {
+      const y = SET_Y + r * (SET_H + SET_GAP);
+      g.fillStyle = '#9fc7ff';
+      g.font = '600 22px system-ui, sans-serif';
+      g.fillText(title, 20, y + SET_H / 2 + 8);
+      const bw = (W - 10 - SET_X) / Math.max(1, choices.length);
+      choices.forEach(([value, label], i) => {
+        const on = cur[kind] === value;
+        const x = SET_X + i * bw + 3;
+        // The choice: green with a white outline (and a tick where there is room for one).
+        this._button(g, x, y, bw - 6, SET_H, on && choices.length <= 2 ? `✓ ${label}` : label, `set:${kind}:${value}`, on ? '#2d7a4a' : '#39405a');
+        if (on) { g.strokeStyle = '#ffffff'; g.lineWidth = 3; g.beginPath(); g.roundRect(x + 1.5, y + 1.5, bw - 9, SET_H - 3, 11); g.stroke(); }
+      });
+    });
+    g.fillStyle = '#b8c2dc';
+    g.font = '18px system-ui, sans-serif';
+    g.fillText('A new look reconnects you; others see it at once.', 20, SET_Y + 4 * (SET_H + SET_GAP) + 22);
+    this._button(g, 10 + 4, BTN_Y, W - 28, BTN_H, 'Back', 'chat');
+  }
+
   /** Do what the button `act` (a hit rect's action) means; public for tests and keyboards. */
   press(act) {
     if (act.startsWith('say:')) this.onPhrase(act.slice(4));
@@ -157,7 +196,8 @@ export class VRChatPanel {
     else if (act === 'back') this.typed = this.typed.slice(0, -1);
     else if (act === 'shift') this.shift = !this.shift;
     else if (act === 'send') { const t = this.typed.trim(); if (t) this.onPhrase(t); this.typed = ''; this.page = 'chat'; }
-    else if (act === 'keyboard' || act === 'chat' || act === 'people') this.page = act;
+    else if (act === 'keyboard' || act === 'chat' || act === 'people' || act === 'settings') this.page = act;
+    else if (act.startsWith('set:')) { const [, kind, value] = act.split(':'); this.menu.set?.(kind, value); }
     else if (act === 'mute') this.menu.onMute?.();
     else if (act === 'leave') { this.menu.onLeave?.(); return; }
     this.draw();

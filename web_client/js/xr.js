@@ -1,6 +1,7 @@
 // WebXR: session entry (local-floor, optional hand tracking), controllers with their real
 // models (profiles served locally from node_modules, so it works offline on a LAN),
-// teleport arc + target, snap turn, optional smooth locomotion, grab with squeeze/trigger;
+// teleport arc + target, snap turn (or smooth turn), optional smooth locomotion (both chosen in
+// the HUD or on the wrist menu's Settings page), grab with squeeze/trigger;
 // the left controller's Y button mutes/unmutes the mic (as the wrist menu's Mute does), X held
 // talks with push-to-talk.
 import * as THREE from 'three';
@@ -8,6 +9,7 @@ import { XRControllerModelFactory } from 'three/addons/webxr/XRControllerModelFa
 import { XRHandModelFactory } from 'three/addons/webxr/XRHandModelFactory.js';
 
 const SNAP_DEG = 30;
+const SMOOTH_TURN_DEG_S = 90; // at full stick deflection
 const SMOOTH_SPEED = 2.0; // m/s, well under the server's 10 m/s limit
 const ARC_POINTS = 40;
 const ARC_SPEED = 8; // m/s launch speed of the teleport arc
@@ -40,6 +42,7 @@ export class XRControls {
     this.rig = rig;
     this.session = null;
     this.smoothMove = localStorage.getItem('plaza.smoothMove') === '1';
+    this.smoothTurn = localStorage.getItem('plaza.smoothTurn') === '1';
     this.controllers = [];
     const modelFactory = new XRControllerModelFactory();
     modelFactory.setPath('/node_modules/@webxr-input-profiles/assets/dist/profiles');
@@ -124,7 +127,7 @@ export class XRControls {
     this.app.grab.releaseIfHeldBy(c);
   }
 
-  /** Per-frame work: thumbsticks (teleport, snap turn, smooth move). Allocation-free. */
+  /** Per-frame work: thumbsticks (teleport, snap or smooth turn, smooth move). Allocation-free. */
   update(dt) {
     this.arc.visible = false;
     this.target.visible = false;
@@ -142,8 +145,11 @@ export class XRControls {
         if (Math.abs(x) > 0.15 || Math.abs(y) > 0.15) this._smooth(x, y, dt);
         continue;
       }
-      // Snap turn on a sideways flick; the stick must come back to centre before the next.
-      if (Math.abs(x) > 0.7 && st.turnReady && Math.abs(y) < 0.5) {
+      // Turning: smooth (as fast as the stick is pushed sideways, past a dead zone), or a snap
+      // on a sideways flick (the stick must come back to centre before the next).
+      if (this.smoothTurn) {
+        if (Math.abs(x) > 0.2 && Math.abs(y) < 0.5) this._turn(-Math.sign(x) * ((Math.abs(x) - 0.2) / 0.8) * SMOOTH_TURN_DEG_S * dt);
+      } else if (Math.abs(x) > 0.7 && st.turnReady && Math.abs(y) < 0.5) {
         this._turn(x > 0 ? -SNAP_DEG : SNAP_DEG);
         st.turnReady = false;
       } else if (Math.abs(x) < 0.3) st.turnReady = true;
