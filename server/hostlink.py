@@ -8,6 +8,7 @@ the running worlds.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -57,6 +58,9 @@ class HostLink:
         self._attending: set[tuple[str, str]] = set()  # (event key, user key)
         self._gathered: dict[str, int] = {}  # event key -> gather_seq applied
         self._pinned: dict[str, str | None] = {}  # world -> pinned text announced
+        # (event key, user key) "starting" notices delivered by this worker, or by another one
+        # whose relay reached here: a person hears it once, on whichever worker they are.
+        self._told: set[tuple[str, str]] = set()
 
     # ----- joining ----------------------------------------------------------------------
     def identify(self, s: Session, name: str, token: str | None, now_ms: int) -> str | None:
@@ -171,6 +175,7 @@ class HostLink:
                     ev = h.events.to_client(msg.event, now, s.user_id)
                     data = self._event_data(msg.event, now, rsvped=ev["rsvped"], places_left=ev["places_left"])
                     self._notice(s.sid, NoticeKind.EVENT, "RSVP saved" if msg.going else "RSVP cancelled", data)
+                    self.hosting_changed(str(ev["world"]), "events", msg.event, "rsvp")
                 case Host():
                     self._host(s, msg, now_ms)
         except HostingError as e:
@@ -249,11 +254,30 @@ class HostLink:
         """Tell the other workers: they re-read moderation state and apply what is theirs."""
         self.hub.outbox.push(Relay("moderation", {"action": action, "world": world, "user": user, **extra}))
 
-    def apply_relay(self, msg: dict[str, object]) -> None:
-        """A moderation action taken on another worker: the same effect on the people here."""
-        self.hosting.moderation.reload()  # bans, mutes, kicks and locks as that worker stored them
+    def hosting_changed(self, world: str, what: str, event: str = "", change: str = "") -> None:
+        """The world's roles (``what="roles"``) or events (``"events"``: created, hosted, RSVPed)
+        changed here: the other workers' copies in memory are stale. ``change``: the host action
+        (``start``, ``end``, ``pin``...), which the others announce to their own people."""
+        self._relay(world, what, event=event, change=change)
+
+    def apply_relay(self, msg: dict[str, object], now_ms: int = 0) -> None:
+        """A moderation or hosting change made on another worker: the same effect on the people
+        here. (The store reads run on the event loop, like the rest of hosting; they are one
+        table each and happen only when someone moderates or hosts.)"""
         world, user, action = msg.get("world"), msg.get("user"), msg.get("action")
-        if not isinstance(world, str) or world not in self.hub.instances:
+        if not isinstance(world, str):
+            return
+        if action == "roles":
+            self.hosting.roles.reload(world)
+            return
+        if action == "events":
+            self._apply_event_change(world, msg, now_ms)
+            return
+        if action == "starting" and isinstance(user, str) and isinstance(key := msg.get("event"), str):
+            self._tell_starting(user, key, self.wall(now_ms))
+            return
+        self.hosting.moderation.reload()  # bans, mutes, kicks and locks as that worker stored them
+        if world not in self.hub.instances:
             return
         code = msg.get("code")
         if action == "expel" and isinstance(user, str) and code in (CloseCode.KICKED, CloseCode.REFUSED):
@@ -267,6 +291,36 @@ class HostLink:
         elif action == "remove_object" and isinstance(oid := msg.get("object_id"), str):
             self.hub.remove_object(world, oid)
 
+    def _apply_event_change(self, world: str, msg: dict[str, object], now_ms: int) -> None:
+        """Reload the events; pin, gather, spotlight and muted chat then take effect here at the
+        next ``duties``, as they do on the host's worker. Start and end are announced here."""
+        self.hosting.events.reload()
+        key, change = msg.get("event"), msg.get("change")
+        if change in ("start", "end") and isinstance(key, str):
+            with contextlib.suppress(HostingError):  # deleted since: nothing to announce
+                self._announce(key, change, self.wall(now_ms))
+
+    def _announce(self, key: str, change: str, now: float) -> None:
+        """An event went live or ended: a NOTICE to everyone in its world on this worker."""
+        info = self.hosting.events.get(key)
+        text = f"{info.title} is live" if change == "start" else f"{info.title} has ended"
+        for other in self._world_sessions(info.world):
+            self._notice(other.sid, NoticeKind.EVENT, text, self._event_data(key, now))
+
+    def _tell_starting(self, user: str, key: str, now: float) -> None:
+        """ "… is starting — join now" to ``user``'s sessions on this worker, once per event."""
+        if (key, user) in self._told:
+            return
+        try:
+            info = self.hosting.events.get(key)
+        except HostingError:
+            return
+        self._told.add((key, user))
+        text, data = f"{info.title} is starting — join now", self._event_data(key, now)
+        for s in self.hub.sessions.values():
+            if s.user_id == user:
+                self._notice(s.sid, NoticeKind.EVENT, text, data)
+
     def _host(self, s: Session, msg: Host, now_ms: int) -> None:
         ev, now, actor = self.hosting.events, self.wall(now_ms), s.principal
         assert actor is not None
@@ -275,12 +329,10 @@ class HostLink:
         match msg.action:
             case "start":
                 ev.start(key, actor, now)
-                for other in self._world_sessions(info.world):
-                    self._notice(other.sid, NoticeKind.EVENT, f"{info.title} is live", self._event_data(key, now))
+                self._announce(key, "start", now)
             case "end":
                 ev.end(key, actor, now)
-                for other in self._world_sessions(info.world):
-                    self._notice(other.sid, NoticeKind.EVENT, f"{info.title} has ended", self._event_data(key, now))
+                self._announce(key, "end", now)
             case "spotlight":
                 ids = msg.args.get("ids", ["me"])
                 if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -300,16 +352,16 @@ class HostLink:
                 if text is not None and not isinstance(text, str):
                     raise ProtocolError(ErrorCode.BAD_FIELD, "host.args.text: expected a string or nil", MsgType.HOST)
                 ev.pin(key, actor, text or None, now)
+        self.hosting_changed(info.world, "events", key, msg.action)
 
     # ----- once a tick or so ------------------------------------------------------------------
     def duties(self, now_ms: int) -> None:
         """Notices for RSVPs, attendance, gather orders, pinned messages, the spotlit stage."""
         h, hub, now = self.hosting, self.hub, self.wall(now_ms)
         for n in h.events.due_notices(now):
-            for s in hub.sessions.values():
-                if s.user_id == n.user:
-                    data = self._event_data(n.event.key, now)
-                    self._notice(s.sid, NoticeKind.EVENT, f"{n.event.title} is starting — join now", data)
+            # The person may be on another worker (or on several): each worker tells its own.
+            self._tell_starting(n.user, n.event.key, now)
+            self._relay(n.event.world, "starting", n.user, event=n.event.key)
         attending: set[tuple[str, str]] = set()
         for world in hub.instances:
             live = h.events.live_in(world, now)

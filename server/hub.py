@@ -15,10 +15,23 @@ from typing import Protocol
 
 from server.chatguard.screen import ChatGuard
 from server.cluster.routing import Remote, moved_url, route
+from server.cluster.stage import CHANNEL as STAGE_CHANNEL
+from server.cluster.stage import RemoteStage, stage_message
 from server.codec import packb
 from server.commands.context import context_for
 from server.commands.core import strip_wake
-from server.effects import Ask, Broadcast, Close, Generate, Outbox, PersistRemoved, PersistSpawned, PersistVisit, Send
+from server.effects import (
+    Ask,
+    Broadcast,
+    Close,
+    Generate,
+    Outbox,
+    PersistRemoved,
+    PersistSpawned,
+    PersistVisit,
+    Relay,
+    Send,
+)
 from server.errors import CloseConnection, ProtocolError, show
 from server.hosting import Hosting
 from server.hosting.permissions import allowed
@@ -134,6 +147,7 @@ class Hub:
         # With a cluster: the other workers' instances of a world this worker can send people to
         # (server/cluster/link.py); None: one process, every instance is here.
         self.elsewhere: Callable[[str], Sequence[Remote]] | None = None
+        self.remote_stage = RemoteStage()  # performers spotlit on other workers (server/cluster/stage.py)
 
     # ----- output ---------------------------------------------------------------------
     def emit(self, sid: int, data: bytes) -> None:
@@ -530,9 +544,10 @@ class Hub:
         for inst in self.instances.get(world, []):
             inst.set_stage(frozenset(), frozenset(), {})
 
-    def _sync_stage(self, world: str) -> None:
+    def _sync_stage(self, world: str, now_ms: int) -> None:
         """Spotlit people and objects: always visible everywhere in the world, and replicated
-        read-only into every other instance so an overflow audience sees the same show."""
+        read-only into every other instance so an overflow audience sees the same show — in a
+        cluster also into the instances of other workers (``remote_stage``, both ways)."""
         ids = self.stage.get(world)
         group = self.instances.get(world, [])
         if not ids or not group:
@@ -543,9 +558,15 @@ class Hub:
                 sess = self.sessions.get(sid)
                 if sess is not None and sess.user_id in ids:
                     performers[sess.user_id] = (inst, m.slot)
+        if self.elsewhere is not None and performers:
+            rows = {k: (src.pose[slot], int(src.ts[slot]), src.info_of(slot)) for k, (src, slot) in performers.items()}
+            self.outbox.push(Relay(STAGE_CHANNEL, stage_message(world, rows)))
+        remote = {
+            k: p for k, p in self.remote_stage.performers(world, now_ms).items() if k in ids and k not in performers
+        }
         source = next(iter(performers.values()))[0] if performers else group[0]
         for inst in group:
-            mirrors = {}
+            mirrors = {k: (p.pose, p.ts, p.info) for k, p in remote.items()}
             for key, (src, slot) in performers.items():
                 if src is not inst:
                     mirrors[key] = (src.pose[slot].copy(), int(src.ts[slot]), dict(src.info_of(slot)))
@@ -556,6 +577,14 @@ class Hub:
             )
             oids = frozenset(o for o in ids if o in inst.object_ids)
             inst.set_stage(oids, own, mirrors, None if inst is source else source)
+
+    def apply_remote(self, channel: str, msg: dict[str, object], now_ms: int) -> None:
+        """A message another worker published (server/cluster/link.py): a stage pose, or a
+        moderation or hosting change for the hosting link."""
+        if channel == STAGE_CHANNEL:
+            self.remote_stage.accept(msg, now_ms)
+        elif self.link is not None:
+            self.link.apply_relay(msg, now_ms)
 
     # ----- live reload ------------------------------------------------------------------
     def add_world(self, spec: WorldSpec) -> None:
@@ -609,7 +638,7 @@ class Hub:
     # ----- ticking ----------------------------------------------------------------------
     def tick(self, world: str, now_ms: int, skip: set[int] | frozenset[int] = frozenset()) -> None:
         if world in self.stage:
-            self._sync_stage(world)
+            self._sync_stage(world, now_ms)
         for inst in list(self.instances.get(world, [])):
             if inst.idle:
                 continue

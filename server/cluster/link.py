@@ -8,8 +8,10 @@ Runs as one aiohttp cleanup context next to the background duties:
   Entries go in only while this worker's own socket listens (:func:`advertise`), and are
   withdrawn when shutdown starts (:func:`withdraw`); entries of workers on this machine whose
   port refuses a TCP connect are ignored (:func:`alive`), without waiting for their TTL.
-- ``cluster:relay``     — ``Relay`` effects of the hub (kicks, bans, mutes, locks, removed
-  objects) are published; those from other workers are applied here (``HostLink.apply_relay``).
+- ``cluster:relay``     — ``Relay`` effects of the hub are published; those from other workers
+  are applied here (``Hub.apply_remote``). Channels: ``moderation`` (kicks, bans, mutes, locks,
+  removed objects, and changed roles and events: ``HostLink.apply_relay``) and ``stage`` (the
+  spotlit performers' poses, every tick: server/cluster/stage.py).
 - ``cluster:leader``    — one worker of the cluster leads the once-per-cluster duties
   (retention, world placeholders); ``Cluster.leads`` says whether it is this one.
 
@@ -24,7 +26,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +34,7 @@ from aiohttp import web
 
 from server.cluster.presence import InstanceInfo, Presence, RedisPresence, open_presence
 from server.cluster.routing import Remote
+from server.cluster.stage import CHANNEL as STAGE_CHANNEL
 from server.hosting.errors import SignInRateLimited
 
 log = logging.getLogger("plaza.cluster")
@@ -41,6 +44,7 @@ DIRECTORY_TTL_S = 6.0  # three missed refreshes: the worker is gone
 LEADER_EVERY_S = 2.0
 LEADER_TTL_S = 10.0  # a dead leader is replaced within this
 RELAY_EVERY_S = 0.05
+CHANNELS = ("moderation", STAGE_CHANNEL)
 LEADER_ROLE = "duties"
 SIGN_IN_FAILURES, SIGN_IN_WINDOW_S = 5, 60.0  # as server.hosting.identity.SignInLimiter's defaults
 
@@ -195,18 +199,21 @@ def local_instances(app: web.Application, node: str, address: str = "") -> list[
 
 async def run(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: start the presence and the three duties; on exit leave the directory."""
+    from server.web.edge import now_ms
     from server.web.keys import CLUSTER, DUTIES, EDGE, HUB
 
     cluster, duties, edge = app[CLUSTER], app[DUTIES], app[EDGE]
     p = cluster.presence
 
-    def on_moderation(msg: dict[str, Any]) -> None:
-        link = app[HUB].link
-        if link is not None:
-            link.apply_relay(msg)
+    def on_message(channel: str) -> Callable[[dict[str, Any]], None]:
+        def apply(msg: dict[str, Any]) -> None:
+            app[HUB].apply_remote(channel, msg, now_ms())
             cluster.received += 1
 
-    p.subscribe("moderation", on_moderation)
+        return apply
+
+    for channel in CHANNELS:
+        p.subscribe(channel, on_message(channel))
     await p.start()
     if isinstance(p, RedisPresence):  # one process alone: every instance is here
         app[HUB].elsewhere = cluster.reachable

@@ -169,13 +169,19 @@ class EventBook:
         self._audit = audit
         self._file: dict[str, dict[str, EventInfo]] = {}  # world -> key -> event
         self._owned: dict[str, EventInfo] = {}
-        for d in store.events():
-            e = EventInfo.from_json(d)
-            self._owned[e.key] = e
-        self._state: dict[str, LiveState] = {k: LiveState(**v) for k, v in store.event_states().items()}
+        self._state: dict[str, LiveState] = {}
         self._rsvps: dict[str, dict[str, bool]] = {}  # event -> user -> notified
-        for r in store.rsvps():
-            self._rsvps.setdefault(r.event, {})[r.user] = r.notified
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read owner-created events, live state (started, spotlight, pin, gather, muted chat)
+        and RSVPs from the store: at start, and when another worker changed them."""
+        self._owned = {e.key: e for e in (EventInfo.from_json(d) for d in self.store.events())}
+        self._state = {k: LiveState(**v) for k, v in self.store.event_states().items()}
+        rsvps: dict[str, dict[str, bool]] = {}
+        for r in self.store.rsvps():
+            rsvps.setdefault(r.event, {})[r.user] = r.notified
+        self._rsvps = rsvps
 
     # ----- catalogue ----------------------------------------------------------------------------
     def set_world_events(self, world: str, events: Iterable[EventInfo]) -> None:

@@ -90,7 +90,12 @@ class RoleBook:
     # ----- world files --------------------------------------------------------------------------
     def set_world(self, roles: WorldRoles) -> None:
         self._worlds[roles.world] = roles
-        self._grants[roles.world] = {g.account: parse_role(g.role) for g in self.store.grants(roles.world)}
+        self.reload(roles.world)
+
+    def reload(self, world: str) -> None:
+        """Re-read the world's granted roles from the store (another worker granted or revoked one)."""
+        if world in self._worlds:
+            self._grants[world] = {g.account: parse_role(g.role) for g in self.store.grants(world)}
 
     def set_worlds(self, roles: Iterable[WorldRoles]) -> None:
         for r in roles:

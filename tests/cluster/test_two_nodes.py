@@ -7,12 +7,13 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import msgpack
 import pytest
 
-from server.protocol import CloseCode, MsgType
+from server.protocol import CloseCode, MsgType, NoticeKind
 from tests.serverproc import ANY_PORT, ServerProcess
 from tests.services import PostgresCluster, RedisServer
 from tests.worldfiles import LOBBY, club_world, world_dir
@@ -88,3 +89,41 @@ async def test_failed_sign_ins_count_on_every_node(nodes: list[ServerProcess], h
         async with http.post(node.url + "/api/signin", json={"user": "ada", "password": "wrong"}) as r:
             statuses.append(r.status)
     assert statuses == [401] * 5 + [429]
+
+
+async def test_the_show_reaches_the_audience_on_the_other_node(
+    nodes: list[ServerProcess], http: aiohttp.ClientSession
+) -> None:
+    a, b = nodes
+    dj = await join(http, a, "djsol", "club", await account(http, a, "djsol"))
+    early = await join(http, a, "Early", "club")  # a's club instance is full (capacity 2) ...
+
+    async def full_on_a() -> None:  # ... as b's directory shows within 2 s
+        while await _occupancy(http, b, "club") != 2:
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(full_on_a(), 10)
+    fan = await join(http, b, "Fan", "club")
+    assert early.moved is None
+    assert fan.moved is None  # so the fan stands in a club instance of b's own
+    event = next(e for e in dj.welcome["events"] if e["title"] == "Late set")
+    await dj.send([MsgType.TELEPORT, [0, 0, -20]])  # onto the stage
+    await dj.until(lambda m: m[0] == MsgType.TELEPORTED)
+    await dj.pose((0.5, 1.6, -20.0), ts=5)
+    for action, args in (("start", {}), ("spotlight", {"ids": ["me"]}), ("pin", {"text": "Requests in chat!"})):
+        await dj.send([MsgType.HOST, event["key"], action, args])
+    live = await fan.until(lambda m: m[0] == MsgType.NOTICE and m[1] == NoticeKind.EVENT, timeout=5)
+    assert live[2] == "Late set is live"
+    await fan.until(lambda m: m[0] == MsgType.NOTICE and m[1] == NoticeKind.PINNED, timeout=5)
+
+    def stand_in() -> Any:
+        return next((e for e in fan.mirror.entities.values() if e.info.get("name") == "djsol"), None)
+
+    await fan.until(lambda m: m[0] == MsgType.STATE and stand_in() is not None, timeout=5)
+    assert stand_in().info.get("mirror") is True
+    await dj.pose((1.0, 1.6, -20.0), ts=6)  # the stand-in on b follows the performer on a
+    await fan.until(lambda m: m[0] == MsgType.STATE and abs(stand_in().position[0] - 1.0) < 1e-3, timeout=5)
+    await dj.send([MsgType.HOST, event["key"], "end", {}])
+    ended = await fan.until(lambda m: m[0] == MsgType.NOTICE and m[1] == NoticeKind.EVENT, timeout=5)
+    assert ended[2] == "Late set has ended"
+    await fan.until(lambda m: m[0] == MsgType.STATE and stand_in() is None, timeout=5)

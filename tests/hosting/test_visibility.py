@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from server.catalog import Catalog
+from server.effects import Outbox
 from server.errors import ProtocolError
 from server.hosting import Hosting, Principal
 from server.hosting.errors import HostingError, InvalidUserKey, NotFound, PermissionDenied, UnknownEvent
@@ -72,6 +73,7 @@ class FakeHub:
         self.sent: list[tuple[int, bytes]] = []
         self.sessions: dict[int, object] = {}
         self.instances: dict[str, list[object]] = {}
+        self.outbox = Outbox()  # what it would tell other workers
 
     def emit(self, sid: int, data: bytes) -> None:
         self.sent.append((sid, data))

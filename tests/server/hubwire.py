@@ -18,6 +18,7 @@ class Wire:
         self.hub = hub
         self.inbox: dict[int, list[list]] = defaultdict(list)
         self.closed: dict[int, int] = {}
+        self.relays: list[tuple[str, dict]] = []  # (channel, message) for the other workers
 
     def _put(self, sid: int, data: bytes) -> None:
         self.inbox[sid].append(msgpack.unpackb(data, raw=False, strict_map_key=False))
@@ -35,6 +36,8 @@ class Wire:
                         self._put(sid, eff.data)
                 elif kind == "Close":
                     self.closed[eff.sid] = int(eff.code)
+                elif kind == "Relay":
+                    self.relays.append((eff.channel, eff.message))
             return
         for sid in list(hub.sessions):  # per-session outboxes
             for data in hub.drain(sid):

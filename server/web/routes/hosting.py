@@ -14,9 +14,16 @@ from server.hosting import table_json
 from server.hosting.errors import BadCredentials
 from server.web.api import ApiError, ApiRoutes, Model
 from server.web.auth import caller, client_of, hashing, principal, require_principal, require_token
-from server.web.keys import CLUSTER, HOSTING
+from server.web.keys import CLUSTER, HOSTING, HUB
 
 routes = ApiRoutes("hosting")
+
+
+def _changed(request: web.Request, world: str, what: str, event: str = "") -> None:
+    """Roles or events changed here: the other workers of a cluster re-read theirs."""
+    link = request.app[HUB].link
+    if link is not None:
+        link.hosting_changed(world, what, event)
 
 
 class Credentials(Model):
@@ -183,6 +190,7 @@ async def create_event(request: web.Request, body: NewEvent) -> dict[str, Any]:
         capacity=body.capacity,
         stage=body.stage,
     )
+    _changed(request, info.world, "events", info.key)
     return h.events.to_client(info.key, now, actor.key)
 
 
@@ -194,6 +202,7 @@ async def _rsvp(request: web.Request, going: bool) -> dict[str, Any]:
         h.events.rsvp(key, actor, now)
     else:
         h.events.cancel_rsvp(key, actor)
+    _changed(request, h.events.get(key).world, "events", key)
     return h.events.to_client(key, now, actor.key)
 
 
@@ -255,6 +264,7 @@ async def grant_role(request: web.Request, body: RoleChange) -> Grants:
     if body.role is None:
         raise ApiError(400, "bad_field", "role: expected a string")
     request.app[HOSTING].roles.grant(request.match_info["world"], actor, body.user, body.role, time.time())
+    _changed(request, request.match_info["world"], "roles")
     return _grants(request)
 
 
@@ -269,6 +279,7 @@ async def grant_role(request: web.Request, body: RoleChange) -> Grants:
 async def revoke_role(request: web.Request, body: RoleChange) -> Grants:
     actor = require_principal(request)
     request.app[HOSTING].roles.revoke(request.match_info["world"], actor, body.user, time.time())
+    _changed(request, request.match_info["world"], "roles")
     return _grants(request)
 
 
