@@ -36,7 +36,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from server.bots import cpu_seconds, run_bots  # noqa: E402
+from server.bots import cpu_seconds, run_bots, wait_quiet  # noqa: E402
 from server.cluster.routing import instance_number  # noqa: E402
 from server.cluster.supervisor import INDEX_STRIDE  # noqa: E402
 from tests.serverproc import ServerProcess, free_port, wait_healthy, worker_ports  # noqa: E402
@@ -47,17 +47,6 @@ WORLDS = ("lobby", "concert-hall", "bench-field")
 def _children(pid: int) -> list[int]:
     with open(f"/proc/{pid}/task/{pid}/children") as f:
         return [int(x) for x in f.read().split()]
-
-
-def _quiet(pids: list[int], timeout: float = 90.0) -> None:
-    """Until start-up work (model loads, placeholder generation, first retrain) is done: each
-    process under 10 % of a core over a second."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        a = [cpu_seconds(p) for p in pids]
-        time.sleep(1.0)
-        if all(cpu_seconds(p) - x < 0.1 for p, x in zip(pids, a, strict=True)):
-            return
 
 
 def _start(workers: int, data: Path, redis_url: str) -> tuple[subprocess.Popen[bytes], int, list[int]]:
@@ -77,7 +66,7 @@ def _start(workers: int, data: Path, redis_url: str) -> tuple[subprocess.Popen[b
     else:
         worker_ports(ServerProcess(port, data, REPO / "worlds"))  # every worker serving
         pids = _children(proc.pid)
-    _quiet(pids)
+    wait_quiet(pids)
     return proc, port, pids
 
 

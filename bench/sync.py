@@ -15,13 +15,12 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from server.bots import run_bots  # noqa: E402
+from server.bots import run_bots, wait_quiet  # noqa: E402
 from tests.serverproc import ServerProcess, free_port  # noqa: E402
 
 
@@ -48,7 +47,9 @@ def main() -> int:
                 ).start()
                 try:
                     assert srv.proc is not None
-                    time.sleep(0.5)
+                    # Measure serving, not start-up: the first retrain and the placeholders
+                    # generated at start would otherwise land in the window.
+                    wait_quiet([srv.proc.pid])
                     res = run_bots(
                         srv.ws_url, n, a.seconds, a.world, a.procs, a.observers, a.warmup,
                         server_pid=srv.proc.pid,

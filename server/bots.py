@@ -71,6 +71,18 @@ def cpu_seconds(pid: int | str = "self") -> float:
     return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_quiet(pids: list[int], timeout: float = 90.0) -> bool:
+    """Until a server's start-up work (model loads, placeholder generation, first retrain) is
+    done: each process under 10 % of a core over a second. False if it never got quiet."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        a = [cpu_seconds(p) for p in pids]
+        time.sleep(1.0)
+        if all(cpu_seconds(p) - x < 0.1 for p, x in zip(pids, a, strict=True)):
+            return True
+    return False
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:

@@ -11,7 +11,9 @@ Runs as one aiohttp cleanup context next to the background duties:
 - ``cluster:relay``     — ``Relay`` effects of the hub are published; those from other workers
   are applied here (``Hub.apply_remote``). Channels: ``moderation`` (kicks, bans, mutes, locks,
   removed objects, and changed roles and events: ``HostLink.apply_relay``) and ``stage`` (the
-  spotlit performers' poses, every tick: server/cluster/stage.py).
+  spotlit performers' poses, every tick: server/cluster/stage.py). The same run publishes this
+  worker's instance news on ``directory`` (an instance opened, or its occupancy changed), so
+  the others route by it at once instead of at their next directory read (``Cluster.others``).
 - ``cluster:leader``    — one worker of the cluster leads the once-per-cluster duties
   (retention, world placeholders); ``Cluster.leads`` says whether it is this one.
 
@@ -26,6 +28,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +47,13 @@ DIRECTORY_TTL_S = 6.0  # three missed refreshes: the worker is gone
 LEADER_EVERY_S = 2.0
 LEADER_TTL_S = 10.0  # a dead leader is replaced within this
 RELAY_EVERY_S = 0.05
-CHANNELS = ("moderation", STAGE_CHANNEL)
+# Instance news (opened, or occupancy changed) goes out at the next relay run, not the next
+# directory refresh: a crowd arriving at once through both workers would otherwise open one
+# instance on each before either saw the other's. Heard news stands in for the directory this
+# long (one refresh of the owner's entry, plus one of ours).
+NEWS_S = 2 * DIRECTORY_EVERY_S
+CHANNELS = ("moderation", STAGE_CHANNEL)  # for the hub (Hub.apply_remote)
+NEWS_CHANNEL = "directory"  # for this link: instances opened or refilled (Cluster.heard)
 LEADER_ROLE = "duties"
 SIGN_IN_FAILURES, SIGN_IN_WINDOW_S = 5, 60.0  # as server.hosting.identity.SignInLimiter's defaults
 
@@ -69,6 +78,30 @@ class Cluster:
     listener: socket.socket | None = None
     bind_host: str = ""
     stopping: bool = False
+    # Instances other workers opened or filled since the directory was read (key -> (info, when
+    # heard, monotonic s)), and what this worker last announced of its own (key -> occupancy).
+    news: dict[str, tuple[InstanceInfo, float]] = field(default_factory=dict)
+    announced: dict[str, int] = field(default_factory=dict)
+
+    def heard(self, infos: list[InstanceInfo], now: float) -> None:
+        """Another worker's instance news (the ``directory`` channel)."""
+        for i in infos:
+            if i.node != self.node:
+                self.news[i.key] = (i, now)
+
+    def others(self, now: float) -> list[InstanceInfo]:
+        """The other workers' instances: the directory as last read, with fresher news in place
+        of (or beside) its entries. News counts for NEWS_S, until the directory has caught up."""
+        for key in [k for k, (_, t) in self.news.items() if now - t >= NEWS_S]:
+            del self.news[key]
+        fresh = {k: i for k, (i, _) in self.news.items()}
+        return [fresh.pop(i.key, i) for i in self.remote] + list(fresh.values())
+
+    def changed(self, mine: list[InstanceInfo]) -> list[InstanceInfo]:
+        """This worker's instances that opened or changed occupancy since last announced."""
+        out = [i for i in mine if self.announced.get(i.key) != i.occupancy]
+        self.announced = {i.key: i.occupancy for i in mine}
+        return out
 
     async def first_election(self, timeout: float = 10.0) -> bool:
         """Whether this worker leads, once the first election is done (a lone worker: at once)."""
@@ -103,12 +136,12 @@ class Cluster:
         here = socket.gethostname()
         return [
             Remote(i.key, i.occupancy, i.capacity, i.address)
-            for i in self.remote
+            for i in self.others(time.monotonic())
             if i.world == world and i.address and (not i.address.startswith(":") or _machine(i.node) == here)
         ]
 
     def remote_occupancy(self, world: str) -> tuple[int, list[dict[str, object]]]:
-        group = [i for i in self.remote if i.world == world]
+        group = [i for i in self.others(time.monotonic()) if i.world == world]
         return sum(i.occupancy for i in group), [
             {"id": i.key, "occupancy": i.occupancy, "capacity": i.capacity} for i in group
         ]
@@ -214,6 +247,14 @@ async def run(app: web.Application) -> AsyncIterator[None]:
 
     for channel in CHANNELS:
         p.subscribe(channel, on_message(channel))
+
+    def on_news(msg: dict[str, Any]) -> None:
+        rows = msg.get("instances")
+        if isinstance(rows, list):
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                cluster.heard([InstanceInfo.from_json(r) for r in rows], time.monotonic())
+
+    p.subscribe(NEWS_CHANNEL, on_news)
     await p.start()
     if isinstance(p, RedisPresence):  # one process alone: every instance is here
         app[HUB].elsewhere = cluster.reachable
@@ -228,6 +269,10 @@ async def run(app: web.Application) -> AsyncIterator[None]:
         out, edge.relays = edge.relays, []
         for r in out:
             await p.publish(r.channel, r.message)
+        if isinstance(p, RedisPresence) and advertise(cluster.address, listening(cluster.listener), cluster.stopping):
+            news = cluster.changed(local_instances(app, p.node, cluster.address))
+            if news:
+                await p.publish(NEWS_CHANNEL, {"instances": [i.to_json() for i in news]})
         await edge.deliver()  # what messages from other workers made the hub do
 
     async def leader() -> None:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from server.cluster.link import advertise, alive, listening
-from server.cluster.presence import InstanceInfo
+from server.cluster.link import NEWS_S, Cluster, advertise, alive, listening
+from server.cluster.presence import InstanceInfo, LocalPresence
 
 
 def test_a_worker_is_advertised_only_while_its_socket_listens_and_not_once_stopping() -> None:
@@ -54,3 +54,30 @@ async def test_dead_local_peers_are_dropped_and_other_machines_kept(bound: socke
     finally:
         live.close()
     assert [i.key for i in kept] == ["club#1", "club#3", "club#4"]
+
+
+def _info(key: str, node: str, occupancy: int, world: str = "concert-hall") -> InstanceInfo:
+    return InstanceInfo(key, world, node, occupancy, 50, ":9001" if node == "them" else ":9000")
+
+
+def test_instance_news_stands_in_for_the_directory_until_it_catches_up() -> None:
+    c = Cluster(LocalPresence("me"))
+    c.remote = [_info("lobby#1", "them", 3, "lobby")]  # the directory as last read
+    assert [i.key for i in c.others(0.0)] == ["lobby#1"]
+    # The other worker opened concert-hall#1001 and filled lobby#1 since: heard at once.
+    c.heard([_info("concert-hall#1001", "them", 1), _info("lobby#1", "them", 9, "lobby")], now=10.0)
+    c.heard([_info("concert-hall#1", "me", 4)], now=10.0)  # our own echo is not news
+    assert {i.key: i.occupancy for i in c.others(10.5)} == {"lobby#1": 9, "concert-hall#1001": 1}
+    # After NEWS_S the directory alone counts again (by then it holds the owner's own entry).
+    assert {i.key: i.occupancy for i in c.others(10.0 + NEWS_S)} == {"lobby#1": 3}
+
+
+def test_a_worker_announces_instances_that_opened_or_changed_occupancy() -> None:
+    c = Cluster(LocalPresence("me"))
+    first = [_info("concert-hall#1", "me", 1)]
+    assert c.changed(first) == first  # opened
+    assert c.changed(first) == []  # nothing new
+    grown = [_info("concert-hall#1", "me", 2), _info("lobby#1", "me", 1, "lobby")]
+    assert c.changed(grown) == grown
+    assert c.changed(grown[1:]) == []  # one closed: the directory refresh drops it
+    assert c.changed(grown) == grown[:1]  # it reopened
