@@ -25,12 +25,13 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import msgpack
 
 from server.mirror import StateMirror
-from server.protocol import AVATAR_ACCESSORIES, AVATAR_LOOKS, AvatarField, MsgType
+from server.protocol import AVATAR_ACCESSORIES, AVATAR_LOOKS, AvatarField, CloseCode, MsgType
 
 WALK_SPEED = 1.4
 EDGE_MARGIN_M = 1.0  # a circle keeps its head and hands this far inside the world's bounds
@@ -154,92 +155,113 @@ async def run_bot(index: int, plan: Plan, observer: bool, stats: BotStats, t0: f
     n_looks, n_acc = len(AVATAR_LOOKS), len(AVATAR_ACCESSORIES)
     look = {"look": AVATAR_LOOKS[index % n_looks], "accessory": AVATAR_ACCESSORIES[index // n_looks % n_acc]}
     hello: dict[str, object] = {"v": 1, "name": f"bot{index}", "world": plan.world, "avatar": look}
+
+    async def live(ws: aiohttp.ClientWebSocketResponse, first: aiohttp.WSMessage) -> dict[str, Any] | None:
+        """One connection's life; a MOVED that ends it (our instance merged into another
+        worker's) is returned, to walk on there."""
+        nonlocal phase
+        if first.type != aiohttp.WSMsgType.BINARY:
+            stats.failure = f"no welcome: {first.type.name} {ws.close_code}"
+            stats.disconnected = True
+            return None
+        welcome = msgpack.unpackb(first.data, strict_map_key=False)
+        if welcome[0] != MsgType.WELCOME:
+            stats.errors += 1
+            stats.failure = f"first message type {welcome[0]}"
+            return None
+        rate = welcome[1]["input_rate"]
+        bots = {f"bot{i}" for i in range(plan.total)}  # whose ts is our clock
+        walk = fit_walk(draws, welcome[1]["bounds"], float(welcome[1]["spawn"][1]), plan.half_size)
+        cx, cz, radius, floor = walk.cx, walk.cz, walk.radius, walk.floor_y
+        omega = WALK_SPEED / radius
+        # Walk from where the teleport lands, however late this bot got connected.
+        late = time.monotonic() - t0
+        phase -= omega * late
+        angle = phase + omega * late
+        start = (cx + radius * math.cos(angle), floor, cz + radius * math.sin(angle))
+        await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, list(start)]))
+        stats.connected = True
+
+        async def reader() -> None:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.BINARY:
+                    break
+                t = time.monotonic()
+                if measure_from <= t < stop_at:
+                    stats.rx_bytes += ws_frame_bytes(len(msg.data))
+                if msg.data[1] == MsgType.TELEPORTED:
+                    resync[0] += 1
+                if msg.data[1] == MsgType.MOVED:
+                    moved_to.append(msgpack.unpackb(msg.data, strict_map_key=False)[1])
+                if mirror is None or msg.data[1] != MsgType.STATE:
+                    continue
+                m = msgpack.unpackb(msg.data, strict_map_key=False)
+                rx = now_ms()
+                for u in m[3]:
+                    mirror.apply_enter(u)
+                measure = measure_from <= t < stop_at
+                for u in m[4]:
+                    touched = mirror.apply_update(u)
+                    if measure and touched & AvatarField.TS:
+                        ent = mirror.entities[u[0]]
+                        if ent.info.get("name") not in bots:
+                            continue  # a person's browser: another clock
+                        lat = (rx - ent.ts) % (1 << 32)
+                        if lat <= MAX_PLAUSIBLE_LATENCY_MS:
+                            stats.latencies_ms.append(lat)
+                        else:
+                            stats.implausible += 1
+                for eid in m[5]:
+                    mirror.entities.pop(eid, None)
+
+        resync = [0, 0]  # TELEPORTED messages seen, handled
+        moved_to: list[dict[str, Any]] = []  # a MOVED mid-session (consolidation): where to
+        read_task = asyncio.create_task(reader())
+        period = 1.0 / rate
+        # Wait for TELEPORTED before walking (the server refuses jumps otherwise).
+        await asyncio.sleep(0.3)
+        next_t = time.monotonic() + rnd.uniform(0, period)
+        tick = 0
+        while time.monotonic() < stop_at and not ws.closed:
+            await asyncio.sleep(max(0.0, next_t - time.monotonic()))
+            # A starved bot skips the poses it missed instead of bursting them (a real
+            # headset renders, it does not replay).
+            next_t = max(next_t + period, time.monotonic())
+            tick += 1
+            el = time.monotonic() - t0
+            a = phase + omega * el
+            x, z = cx + radius * math.cos(a), cz + radius * math.sin(a)
+            yaw = -a
+            bob = 0.05 * math.sin(el * 6.0 + index)
+            qy, qw = math.sin(yaw / 2), math.cos(yaw / 2)
+            lean = 0.02 * math.sin(el * 2.0)
+            if resync[0] > resync[1] + 1:  # a correction (the first one answers our teleport)
+                resync[1] = resync[0] - 1
+                await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, [x, floor, z]]))
+            head = [x, floor + 1.6 + 0.01 * math.sin(el * 3), z, lean, qy, 0.0, qw]
+            left = [x - 0.3 * math.cos(yaw), floor + 1.2 + bob, z + 0.3 * math.sin(yaw), 0.1, qy, lean, qw]
+            right = [x + 0.3 * math.cos(yaw), floor + 1.2 - bob, z - 0.3 * math.sin(yaw), -0.1, qy, lean, qw]
+            await ws.send_bytes(msgpack.packb([MsgType.POSE, now_ms() % (1 << 32), head, left, right]))
+        read_task.cancel()
+        await asyncio.gather(read_task, return_exceptions=True)
+        if ws.closed and ws.close_code == CloseCode.MOVED and moved_to:
+            return moved_to[-1]  # our instance merged into another worker's: go there
+        stats.disconnected = ws.closed
+        if ws.closed:
+            stats.failure = f"closed {ws.close_code}"
+        return None
+
+    url, hi = plan.url, hello
     try:
-        async with aiohttp.ClientSession() as http, _said_hello(http, plan.url, hello) as (ws, first):
-            if first.type != aiohttp.WSMsgType.BINARY:
-                stats.failure = f"no welcome: {first.type.name} {ws.close_code}"
-                stats.disconnected = True
-                return
-            welcome = msgpack.unpackb(first.data, strict_map_key=False)
-            if welcome[0] != MsgType.WELCOME:
-                stats.errors += 1
-                stats.failure = f"first message type {welcome[0]}"
-                return
-            rate = welcome[1]["input_rate"]
-            bots = {f"bot{i}" for i in range(plan.total)}  # whose ts is our clock
-            walk = fit_walk(draws, welcome[1]["bounds"], float(welcome[1]["spawn"][1]), plan.half_size)
-            cx, cz, radius, floor = walk.cx, walk.cz, walk.radius, walk.floor_y
-            omega = WALK_SPEED / radius
-            # Walk from where the teleport lands, however late this bot got connected.
-            late = time.monotonic() - t0
-            phase -= omega * late
-            angle = phase + omega * late
-            start = (cx + radius * math.cos(angle), floor, cz + radius * math.sin(angle))
-            await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, list(start)]))
-            stats.connected = True
-
-            async def reader() -> None:
-                async for msg in ws:
-                    if msg.type != aiohttp.WSMsgType.BINARY:
-                        break
-                    t = time.monotonic()
-                    if measure_from <= t < stop_at:
-                        stats.rx_bytes += ws_frame_bytes(len(msg.data))
-                    if msg.data[1] == MsgType.TELEPORTED:
-                        resync[0] += 1
-                    if mirror is None or msg.data[1] != MsgType.STATE:
-                        continue
-                    m = msgpack.unpackb(msg.data, strict_map_key=False)
-                    rx = now_ms()
-                    for u in m[3]:
-                        mirror.apply_enter(u)
-                    measure = measure_from <= t < stop_at
-                    for u in m[4]:
-                        touched = mirror.apply_update(u)
-                        if measure and touched & AvatarField.TS:
-                            ent = mirror.entities[u[0]]
-                            if ent.info.get("name") not in bots:
-                                continue  # a person's browser: another clock
-                            lat = (rx - ent.ts) % (1 << 32)
-                            if lat <= MAX_PLAUSIBLE_LATENCY_MS:
-                                stats.latencies_ms.append(lat)
-                            else:
-                                stats.implausible += 1
-                    for eid in m[5]:
-                        mirror.entities.pop(eid, None)
-
-            resync = [0, 0]  # TELEPORTED messages seen, handled
-            read_task = asyncio.create_task(reader())
-            period = 1.0 / rate
-            # Wait for TELEPORTED before walking (the server refuses jumps otherwise).
-            await asyncio.sleep(0.3)
-            next_t = time.monotonic() + rnd.uniform(0, period)
-            tick = 0
-            while time.monotonic() < stop_at and not ws.closed:
-                await asyncio.sleep(max(0.0, next_t - time.monotonic()))
-                # A starved bot skips the poses it missed instead of bursting them (a real
-                # headset renders, it does not replay).
-                next_t = max(next_t + period, time.monotonic())
-                tick += 1
-                el = time.monotonic() - t0
-                a = phase + omega * el
-                x, z = cx + radius * math.cos(a), cz + radius * math.sin(a)
-                yaw = -a
-                bob = 0.05 * math.sin(el * 6.0 + index)
-                qy, qw = math.sin(yaw / 2), math.cos(yaw / 2)
-                lean = 0.02 * math.sin(el * 2.0)
-                if resync[0] > resync[1] + 1:  # a correction (the first one answers our teleport)
-                    resync[1] = resync[0] - 1
-                    await ws.send_bytes(msgpack.packb([MsgType.TELEPORT, [x, floor, z]]))
-                head = [x, floor + 1.6 + 0.01 * math.sin(el * 3), z, lean, qy, 0.0, qw]
-                left = [x - 0.3 * math.cos(yaw), floor + 1.2 + bob, z + 0.3 * math.sin(yaw), 0.1, qy, lean, qw]
-                right = [x + 0.3 * math.cos(yaw), floor + 1.2 - bob, z - 0.3 * math.sin(yaw), -0.1, qy, lean, qw]
-                await ws.send_bytes(msgpack.packb([MsgType.POSE, now_ms() % (1 << 32), head, left, right]))
-            stats.disconnected = ws.closed
-            if ws.closed:
-                stats.failure = f"closed {ws.close_code}"
-            read_task.cancel()
-            await asyncio.gather(read_task, return_exceptions=True)
+        async with aiohttp.ClientSession() as http:
+            for _hop in range(3):
+                async with _said_hello(http, url, hi) as (ws, first):
+                    moved = await live(ws, first)
+                if moved is None:
+                    break
+                if mirror is not None:
+                    mirror.entities.clear()  # another instance: other entity ids
+                url, hi = moved["url"], {**hello, "world": moved["world"], "instance": moved["instance"]}
     except (TimeoutError, aiohttp.ClientError, OSError) as e:
         stats.disconnected = True
         stats.failure = f"{type(e).__name__}: {e}"[:80]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from server.chatguard.screen import ChatGuard
-from server.cluster.routing import Remote, moved_url, route
+from server.cluster.routing import MERGE_WINDOW_MS, Remote, merge_into, moved_url, route
 from server.cluster.stage import CHANNEL as STAGE_CHANNEL
 from server.cluster.stage import RemoteStage, stage_message
 from server.codec import packb
@@ -385,6 +385,10 @@ class Hub:
             raise ProtocolError(ErrorCode.FORBIDDEN, str(e), ref) from None
         if there is None:
             return
+        self._send_moved(s, there, world, spawn)
+        raise CloseConnection(CloseCode.MOVED, f"{world} is on another worker: {there.key}")
+
+    def _send_moved(self, s: Session, there: Remote, world: str, spawn: str | None) -> None:
         moved: dict[str, object] = {
             "url": moved_url(there.address, s.via[0], s.via[1]),
             "world": world,
@@ -393,7 +397,36 @@ class Hub:
         if spawn is not None:
             moved["spawn"] = spawn
         self.emit(s.sid, packb([MsgType.MOVED, moved]))
-        raise CloseConnection(CloseCode.MOVED, f"{world} is on another worker: {there.key}")
+
+    def consolidate(self, now_ms: int) -> int:
+        """In a cluster: the people of a young instance of a fill-first world that a crowd's
+        race opened beside an earlier one on another worker are MOVED into that one, seconds
+        after arriving (``merge_into``). Returns how many were moved."""
+        if self.elsewhere is None:
+            return 0
+        moved = 0
+        for world, group in self.instances.items():
+            rule = self.link.hosting.instancing(world) if self.link is not None else None
+            policy = rule[0] if rule is not None else "fill-first"
+            young = [i for i in group if i.opened_ms is not None and now_ms - i.opened_ms <= MERGE_WINDOW_MS]
+            if policy != "fill-first" or not young:
+                continue
+            remote = list(self.elsewhere(world))
+            for inst in young:
+                there = merge_into(Slot(inst.key, inst.population, inst.spec.capacity), inst.opened_ms or 0,
+                                   remote, policy, now_ms)  # fmt: skip
+                if there is None:
+                    continue
+                n = inst.population
+                log.info("moving the %d people of %s into %s (opened together)", n, inst.key, there.key)
+                for sid in list(inst.members):
+                    if (s := self.sessions.get(sid)) is not None:
+                        self._send_moved(s, there, world, None)
+                        self.close(sid, CloseCode.MOVED, f"{world}: joining {there.key}", now_ms)
+                        moved += 1
+                # Counted in before the directory says so: a second young instance must fit too.
+                remote = [Remote(r.key, r.population + n, r.capacity, r.address) if r is there else r for r in remote]
+        return moved
 
     def instance_for(self, world: str, wanted: str | None, ref: int = MsgType.HELLO) -> WorldInstance:
         group = self.instances.setdefault(world, [])
@@ -427,6 +460,8 @@ class Hub:
     def _join(self, s: Session, world: str, wanted: str | None, spawn: str | None, now_ms: int) -> None:
         inst = self.instance_for(world, wanted)
         member = inst.join(s.sid, s.name, s.color, now_ms, spawn, s.avatar)
+        if inst.opened_ms is None:
+            inst.opened_ms = now_ms
         s.instance = inst
         s.visit_start_ms = now_ms
         s.chat_count = 0

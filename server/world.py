@@ -171,6 +171,7 @@ class WorldInstance:
         self.slot_of: dict[int, int] = {}  # eid -> slot
         self.members: dict[int, Member] = {}  # sid -> member
         self.roster_version = 0  # bumped on every join and leave: who-is-where copies compare it
+        self.opened_ms: int | None = None  # when its first person joined (server ms)
         self._pending_leaves: dict[int, list[int]] = {}  # viewer row -> eids
         self._interest: dict[int, InterestSet] = {}  # sid -> last interest sets
         self._interest_stale = True

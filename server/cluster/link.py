@@ -273,6 +273,7 @@ async def run(app: web.Application) -> AsyncIterator[None]:
             news = cluster.changed(local_instances(app, p.node, cluster.address))
             if news:
                 await p.publish(NEWS_CHANNEL, {"instances": [i.to_json() for i in news]})
+        app[HUB].consolidate(now_ms())  # a race's second instance joins the first (routing.merge_into)
         await edge.deliver()  # what messages from other workers made the hub do
 
     async def leader() -> None:

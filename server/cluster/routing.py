@@ -17,6 +17,11 @@ from dataclasses import dataclass
 
 from server.instancing import Slot, choose
 
+# An instance this young, opened on one worker while an earlier one with room was opening on
+# another (a crowd arriving through both at once), merges into the earlier one. The race is a
+# relay period (50 ms) wide; news of the other instance arrives within a few more.
+MERGE_WINDOW_MS = 3000
+
 
 @dataclass(frozen=True, slots=True)
 class Remote:
@@ -61,3 +66,14 @@ def moved_url(address: str, scheme: str, host: str) -> str:
     if ":" in name and not name.startswith("["):
         name = f"[{name}]"  # an IPv6 literal
     return f"{scheme}://{name}:{port}/ws?moved=1"
+
+
+def merge_into(local: Slot, opened_ms: int, remote: Sequence[Remote], policy: str, now_ms: int) -> Remote | None:
+    """For a fill-first world: the earlier instance on another worker (a lower number, as
+    :func:`route` orders them) that all the people of a young local instance fit into, or None.
+    Only lower numbers, so two workers never send people to each other."""
+    if policy != "fill-first" or local.population == 0 or now_ms - opened_ms > MERGE_WINDOW_MS:
+        return None
+    n = instance_number(local.key)
+    fits = [r for r in remote if instance_number(r.key) < n and r.population + local.population <= r.capacity]
+    return min(fits, key=lambda r: instance_number(r.key), default=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.cluster.routing import Remote, moved_url, route
+from server.cluster.routing import MERGE_WINDOW_MS, Remote, merge_into, moved_url, route
 from server.errors import CloseConnection
 from server.hub import Hub
 from server.instancing import Slot, WorldFull
@@ -85,3 +85,42 @@ def test_an_unknown_spawn_is_refused_before_the_traveller_leaves() -> None:
     assert err[1] == ErrorCode.BAD_FIELD and "no spawn 'roof'" in err[2] and "main, far" in err[2]
     inst = wire.hub.sessions[c.sid].instance
     assert inst is not None and inst.spec.id == "test"  # still where they stood
+
+
+def test_a_young_instance_merges_only_into_an_earlier_one_that_fits_and_only_when_fill_first() -> None:
+    young = Slot("hall#1001", 3, 8)
+    earlier, later = Remote("hall#1", 4, 8, ":9001"), Remote("hall#2001", 0, 8, ":9003")
+    assert merge_into(young, 0, [later, earlier], "fill-first", 100) == earlier
+    assert merge_into(young, 0, [later], "fill-first", 100) is None  # never towards a higher number
+    assert merge_into(young, 0, [Remote("hall#1", 6, 8, ":9001")], "fill-first", 100) is None  # 6 + 3 > 8
+    assert merge_into(young, 0, [earlier], "balanced", 100) is None  # spreading people is that policy's point
+    assert merge_into(young, 0, [earlier], "fill-first", MERGE_WINDOW_MS + 1) is None  # settled in: they stay
+
+
+def _moved_and_closed(wire: Wire, c: Client) -> str:
+    (moved,) = c.take(MsgType.MOVED)
+    assert wire.closed[c.sid] == CloseCode.MOVED
+    return str(moved[1]["instance"])
+
+
+def test_the_people_of_an_instance_opened_in_a_race_are_moved_into_the_earlier_one() -> None:
+    remote: list[Remote] = []
+    wire = _hub(remote)
+    wire.hub.index_base = 1000  # this is the second worker: its instances are test#1001, ...
+    ada, bo = Client(wire).hello("Ada"), Client(wire).hello("Bo", now=20)
+    assert ada.welcome["instance"] == bo.welcome["instance"] == "test#1001"
+    assert wire.hub.consolidate(40) == 0  # nothing earlier elsewhere: they stay
+    remote.append(Remote("test#1", 3, 8, ":9001"))  # news: the first worker opened test#1 too
+    assert wire.hub.consolidate(60) == 2
+    assert _moved_and_closed(wire, ada) == _moved_and_closed(wire, bo) == "test#1"
+    assert wire.hub.instances["test"] == []  # the empty second instance closed
+
+
+def test_an_instance_that_has_been_open_for_seconds_is_left_alone() -> None:
+    wire = _hub([Remote("test#1", 3, 8, ":9001")])
+    wire.hub.index_base = 1000
+    wire.hub.elsewhere = lambda world: []  # at join, test#1 was not known yet
+    cy = Client(wire).hello("Cy")
+    wire.hub.elsewhere = lambda world: [Remote("test#1", 3, 8, ":9001")]
+    assert wire.hub.consolidate(MERGE_WINDOW_MS + 1) == 0
+    assert cy.take(MsgType.MOVED) == [] and cy.sid not in wire.closed
