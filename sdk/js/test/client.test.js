@@ -196,6 +196,26 @@ test('MOVED then close 4012: the client opens the owner at once, and later recon
   c.leave();
 });
 
+test('a MOVED in the middle of a session (instances merged) reconnects there at once', async () => {
+  const { FakeSocket, made } = fakeSockets();
+  const c = new PlazaClient({ url: 'ws://x/ws', WebSocket: FakeSocket, pingMs: 0, backoffMs: [5, 10] });
+  const welcomes = [];
+  c.on('welcome', (w) => welcomes.push(w.instance));
+  const p = c.join({ name: 'Ada', world: 'hall' });
+  made[0].open();
+  made[0].receive(welcome({ world: 'hall', instance: 'hall#1001' }));
+  await p;
+  made[0].receive([Msg.MOVED, { url: 'ws://x:9001/ws?moved=1', world: 'hall', instance: 'hall#1' }]);
+  made[0].drop(CloseCode.MOVED, 'hall: joining hall#1');
+  assert.equal(made.length, 2, 'no backoff');
+  assert.equal(made[1].url, 'ws://x:9001/ws?moved=1');
+  made[1].open();
+  assert.equal(made[1].sent[0][1].instance, 'hall#1');
+  made[1].receive(welcome({ world: 'hall', instance: 'hall#1' }));
+  assert.deepEqual(welcomes, ['hall#1001', 'hall#1']);
+  c.leave();
+});
+
 test('fatal closes stop for good and reject join()', async () => {
   const { FakeSocket, made } = fakeSockets();
   const c = new PlazaClient({ url: 'ws://x/ws', WebSocket: FakeSocket, pingMs: 0, backoffMs: [5] });
