@@ -13,7 +13,9 @@ Runs as one aiohttp cleanup context next to the background duties:
   removed objects, and changed roles and events: ``HostLink.apply_relay``) and ``stage`` (the
   spotlit performers' poses, every tick: server/cluster/stage.py). The same run publishes this
   worker's instance news on ``directory`` (an instance opened, or its occupancy changed), so
-  the others route by it at once instead of at their next directory read (``Cluster.others``).
+  the others route by it at once instead of at their next directory read (``Cluster.others``),
+  and on ``sockets`` its open WebSockets per client address, so ``max_connections_per_ip``
+  holds across the workers (``Cluster.sockets_elsewhere``).
 - ``cluster:leader``    — one worker of the cluster leads the once-per-cluster duties
   (retention, world placeholders); ``Cluster.leads`` says whether it is this one.
 
@@ -54,6 +56,7 @@ RELAY_EVERY_S = 0.05
 NEWS_S = 2 * DIRECTORY_EVERY_S
 CHANNELS = ("moderation", STAGE_CHANNEL)  # for the hub (Hub.apply_remote)
 NEWS_CHANNEL = "directory"  # for this link: instances opened or refilled (Cluster.heard)
+SOCKETS_CHANNEL = "sockets"  # for this link: open WebSockets per address (the per-address cap)
 LEADER_ROLE = "duties"
 SIGN_IN_FAILURES, SIGN_IN_WINDOW_S = 5, 60.0  # as server.hosting.identity.SignInLimiter's defaults
 
@@ -82,6 +85,37 @@ class Cluster:
     # heard, monotonic s)), and what this worker last announced of its own (key -> occupancy).
     news: dict[str, tuple[InstanceInfo, float]] = field(default_factory=dict)
     announced: dict[str, int] = field(default_factory=dict)
+    # Open WebSockets per client address on each other worker (node -> (counts, when heard)),
+    # for the per-address cap; and what this worker last said of its own, and when.
+    peer_sockets: dict[str, tuple[dict[str, int], float]] = field(default_factory=dict)
+    told_sockets: tuple[dict[str, int], float] = ({}, float("-inf"))
+
+    def sockets_elsewhere(self, ip: str, now: float) -> int:
+        """``ip``'s open sockets on the other workers, as they last said (within NEWS_S)."""
+        return sum(c.get(ip, 0) for c, t in self.peer_sockets.values() if now - t < NEWS_S)
+
+    def heard_sockets(self, node: str, full: bool, counts: dict[str, int], now: float) -> None:
+        """Another worker's counts: all of them (``full``), or those that changed (0: none left)."""
+        if node != self.node:
+            mine = {} if full else self.peer_sockets.get(node, ({}, now))[0]
+            mine = {**mine, **counts}
+            self.peer_sockets[node] = ({ip: n for ip, n in mine.items() if n > 0}, now)
+        for n in [n for n, (_, t) in self.peer_sockets.items() if now - t >= NEWS_S]:
+            del self.peer_sockets[n]
+
+    def sockets_to_tell(self, mine: dict[str, int], now: float) -> tuple[bool, dict[str, int]] | None:
+        """(full, counts) to publish: every count each DIRECTORY_EVERY_S (so the others can tell
+        a live worker from a dead one's leftovers, and catch up after a lost message), and in
+        between only the addresses whose count changed; None when there is nothing to say."""
+        last, at = self.told_sockets
+        if now - at >= DIRECTORY_EVERY_S:
+            self.told_sockets = (dict(mine), now)
+            return True, dict(mine)
+        changed = {ip: mine.get(ip, 0) for ip in mine.keys() | last.keys() if mine.get(ip, 0) != last.get(ip, 0)}
+        if not changed:
+            return None
+        self.told_sockets = (dict(mine), at)
+        return False, changed
 
     def heard(self, infos: list[InstanceInfo], now: float) -> None:
         """Another worker's instance news (the ``directory`` channel)."""
@@ -255,9 +289,18 @@ async def run(app: web.Application) -> AsyncIterator[None]:
                 cluster.heard([InstanceInfo.from_json(r) for r in rows], time.monotonic())
 
     p.subscribe(NEWS_CHANNEL, on_news)
+
+    def on_sockets(msg: dict[str, Any]) -> None:
+        node, counts = msg.get("node"), msg.get("open")
+        if isinstance(node, str) and isinstance(counts, dict):
+            clean = {str(ip): n for ip, n in counts.items() if isinstance(n, int) and not isinstance(n, bool)}
+            cluster.heard_sockets(node, msg.get("full") is True, clean, time.monotonic())
+
+    p.subscribe(SOCKETS_CHANNEL, on_sockets)
     await p.start()
     if isinstance(p, RedisPresence):  # one process alone: every instance is here
         app[HUB].elsewhere = cluster.reachable
+        edge.per_ip.elsewhere = lambda ip: cluster.sockets_elsewhere(ip, time.monotonic())
 
     async def directory() -> None:
         if advertise(cluster.address, listening(cluster.listener), cluster.stopping):
@@ -273,6 +316,10 @@ async def run(app: web.Application) -> AsyncIterator[None]:
             news = cluster.changed(local_instances(app, p.node, cluster.address))
             if news:
                 await p.publish(NEWS_CHANNEL, {"instances": [i.to_json() for i in news]})
+        if isinstance(p, RedisPresence):
+            tell = cluster.sockets_to_tell(edge.per_ip.shared(), time.monotonic())
+            if tell is not None:
+                await p.publish(SOCKETS_CHANNEL, {"node": p.node, "full": tell[0], "open": tell[1]})
         app[HUB].consolidate(now_ms())  # a race's second instance joins the first (routing.merge_into)
         await edge.deliver()  # what messages from other workers made the hub do
 

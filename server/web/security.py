@@ -18,7 +18,7 @@ import functools
 import hashlib
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -181,9 +181,11 @@ class ConnectionCap:
         self.limit = limit
         self.open: dict[str, int] = {}
         self.refused = 0  # metrics
+        # In a cluster: the address's sockets on the other workers (server/cluster/link.py).
+        self.elsewhere: Callable[[str], int] = lambda ip: 0
 
     def enter(self, ip: str) -> None:
-        n = self.open.get(ip, 0)
+        n = self.open.get(ip, 0) + self.elsewhere(ip)
         # Loopback is this machine (load tests, a local tool); a local reverse proxy belongs in
         # trusted_proxies, and then the cap counts the forwarded address instead.
         if self.limit > 0 and n >= self.limit and not _is_loopback(ip):
@@ -202,6 +204,11 @@ class ConnectionCap:
             self.open[ip] = n
         else:
             self.open.pop(ip, None)
+
+    def shared(self) -> dict[str, int]:
+        """What the other workers need to know: the open sockets per address, loopback left
+        out (never capped, see ``enter``)."""
+        return {ip: n for ip, n in self.open.items() if not _is_loopback(ip)}
 
 
 # ----- response headers ----------------------------------------------------------------------

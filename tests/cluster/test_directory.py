@@ -81,3 +81,20 @@ def test_a_worker_announces_instances_that_opened_or_changed_occupancy() -> None
     assert c.changed(grown) == grown
     assert c.changed(grown[1:]) == []  # one closed: the directory refresh drops it
     assert c.changed(grown) == grown[:1]  # it reopened
+
+
+def test_socket_counts_go_out_whole_every_refresh_and_as_changes_between() -> None:
+    a, b = Cluster(LocalPresence("a")), Cluster(LocalPresence("b"))
+    ip = "203.0.113.7"
+    assert a.sockets_to_tell({ip: 1}, 0.0) == (True, {ip: 1})  # the first word is whole
+    assert a.sockets_to_tell({ip: 1}, 0.05) is None  # nothing changed
+    assert a.sockets_to_tell({ip: 2, "198.51.100.1": 1}, 0.1) == (False, {ip: 2, "198.51.100.1": 1})
+    assert a.sockets_to_tell({"198.51.100.1": 1}, 0.15) == (False, {ip: 0})  # all of ip's closed
+    b.heard_sockets("a", True, {ip: 1}, 0.0)
+    b.heard_sockets("a", False, {ip: 2, "198.51.100.1": 1}, 0.1)
+    assert b.sockets_elsewhere(ip, 0.2) == 2
+    b.heard_sockets("a", False, {ip: 0}, 0.15)
+    assert b.sockets_elsewhere(ip, 0.2) == 0 and b.sockets_elsewhere("198.51.100.1", 0.2) == 1
+    # A worker that stops talking (killed) no longer counts after NEWS_S.
+    assert b.sockets_elsewhere("198.51.100.1", 0.15 + NEWS_S) == 0
+    assert a.sockets_to_tell({"198.51.100.1": 1}, 2.5)[0] is True  # the periodic whole list

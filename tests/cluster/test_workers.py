@@ -119,3 +119,50 @@ def test_bad_cluster_settings_get_a_precise_error(tmp_path: Path, args: tuple[st
         timeout=60,
     )
     assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+async def test_the_per_address_cap_counts_the_sockets_on_every_worker(
+    tmp_path: Path, redis_server: RedisServer, http: aiohttp.ClientSession
+) -> None:
+    redis_server.flush()
+    data = tmp_path / "data"
+    data.mkdir()
+    # Behind a (pretend) proxy on loopback, so the cap counts the forwarded address.
+    (data / "plaza.toml").write_text('trusted_proxies = ["127.0.0.1"]\nmax_connections_per_ip = 3\n')
+    worlds = world_dir(tmp_path, {"lobby": LOBBY})
+    s = ServerProcess(0, data, worlds, extra_args=("--workers", "2", "--redis", redis_server.url)).start()
+    try:
+        a, b = worker_ports(s)
+        me = {"X-Forwarded-For": "203.0.113.7"}
+
+        async def open_at(port: int) -> aiohttp.ClientWebSocketResponse:
+            return await http.ws_connect(f"ws://127.0.0.1:{port}/ws", headers=me)
+
+        async def refused_at(port: int) -> bool:
+            try:
+                ws = await open_at(port)
+            except aiohttp.WSServerHandshakeError as e:
+                return e.status == 429
+            await ws.close()
+            return False
+
+        held = [await open_at(a), await open_at(a), await open_at(b)]  # 3: the cap, over two workers
+        # Worker b hears of a's two within a relay period or two.
+        deadline = asyncio.get_running_loop().time() + 5
+        while not await refused_at(b):
+            assert asyncio.get_running_loop().time() < deadline, "b never counted a's sockets"
+            await asyncio.sleep(0.1)
+        assert await refused_at(a)
+        await held.pop(0).close()  # one of a's goes: room for one again, wherever it opens
+        deadline = asyncio.get_running_loop().time() + 5
+        while True:
+            try:
+                held.append(await open_at(b))
+                break
+            except aiohttp.WSServerHandshakeError:
+                assert asyncio.get_running_loop().time() < deadline, "b never saw the socket on a close"
+                await asyncio.sleep(0.1)
+        for ws in held:
+            await ws.close()
+    finally:
+        s.stop(timeout=20)
