@@ -96,6 +96,9 @@ class Relay:
     message: dict[str, object]
 
 
+# The Relay channel of an event's chat lines crossing workers (Hub._event_chat).
+CHAT_CHANNEL = "chat"
+
 Effect = Send | Broadcast | Close | PersistSpawned | PersistRemoved | PersistVisit | Generate | Ask | Relay
 
 

@@ -113,6 +113,10 @@ class HostLink:
         }
 
     # ----- chat ----------------------------------------------------------------------------
+    def event_live(self, world: str, now_ms: int) -> bool:
+        """An event is on in ``world`` now: its chat crosses the world's instances."""
+        return bool(self.hosting.events.live_in(world, self.wall(now_ms)))
+
     def chat_text(self, s: Session, world: str, text: str, now_ms: int) -> str:
         """The line to broadcast: Moderation.chat strips control, bidi-override, zero-width and
         NUL characters (server.hosting.text.clean_text), then mute / rate limit / word filter."""

@@ -21,6 +21,7 @@ from server.codec import packb
 from server.commands.context import context_for
 from server.commands.core import strip_wake
 from server.effects import (
+    CHAT_CHANNEL,
     Ask,
     Broadcast,
     Close,
@@ -66,6 +67,7 @@ from server.protocol import (
     EXPENSIVE_PER_S,
     FLOOD_CLOSE_S,
     FLOOD_PAUSE_S,
+    MAX_CHAT_CHARS,
     MAX_FRAME_BYTES,
     MAX_INVALID_IN_A_ROW,
     POS_UNIT_M,
@@ -314,6 +316,8 @@ class Hub:
                     return  # held for review: moderators have it
                 inst.chat(s.sid, text, now_ms)
                 s.chat_count += 1
+                if self.link is not None and self.link.event_live(inst.spec.id, now_ms):
+                    self._event_chat(inst.spec.id, inst.key, s.user_id, s.name, text[:MAX_CHAT_CHARS], now_ms)
             case Moderate() | Report() | Host() | Rsvp():
                 if self.link is None:
                     raise ProtocolError(ErrorCode.FORBIDDEN, "hosting is disabled on this server", int(type_of(msg)))
@@ -613,11 +617,32 @@ class Hub:
             oids = frozenset(o for o in ids if o in inst.object_ids)
             inst.set_stage(oids, own, mirrors, None if inst is source else source)
 
+    def _event_chat(
+        self, world: str, said_in: str, user: str, name: str, text: str, now_ms: int, relay: bool = True
+    ) -> None:
+        """While an event is live, a chat line said in one instance of its world reaches the
+        others too (and, in a cluster, the other workers'). There the speaker is the stand-in
+        of a performer on stage, else entity 0: someone in another room of the event."""
+        for inst in self.instances.get(world, []):
+            if inst.key == said_in or not inst.members:
+                continue
+            data = packb([MsgType.CHAT_MSG, inst.mirror_eid(user), name, text, now_ms])
+            self.outbox.push(Broadcast(tuple(inst.members), data))
+        if relay and self.elsewhere is not None:
+            line = {"world": world, "instance": said_in, "user": user, "name": name, "text": text}
+            self.outbox.push(Relay(CHAT_CHANNEL, line))
+
     def apply_remote(self, channel: str, msg: dict[str, object], now_ms: int) -> None:
-        """A message another worker published (server/cluster/link.py): a stage pose, or a
-        moderation or hosting change for the hosting link."""
+        """A message another worker published (server/cluster/link.py): a stage pose, an event's
+        chat line, or a moderation or hosting change for the hosting link."""
         if channel == STAGE_CHANNEL:
             self.remote_stage.accept(msg, now_ms)
+        elif channel == CHAT_CHANNEL:
+            world, said_in, user, name, text = (msg.get(k) for k in ("world", "instance", "user", "name", "text"))
+            fields = (world, said_in, user, name, text)
+            if all(isinstance(f, str) for f in fields) and world in self.worlds and text:
+                w, i, u, n, t = (str(f) for f in fields)
+                self._event_chat(w, i, u, n[:64], t[:MAX_CHAT_CHARS], now_ms, relay=False)
         elif self.link is not None:
             self.link.apply_relay(msg, now_ms)
 

@@ -40,6 +40,7 @@ from aiohttp import web
 from server.cluster.presence import InstanceInfo, Presence, RedisPresence, open_presence
 from server.cluster.routing import Remote
 from server.cluster.stage import CHANNEL as STAGE_CHANNEL
+from server.effects import CHAT_CHANNEL
 from server.hosting.errors import SignInRateLimited
 
 log = logging.getLogger("plaza.cluster")
@@ -54,7 +55,7 @@ RELAY_EVERY_S = 0.05
 # instance on each before either saw the other's. Heard news stands in for the directory this
 # long (one refresh of the owner's entry, plus one of ours).
 NEWS_S = 2 * DIRECTORY_EVERY_S
-CHANNELS = ("moderation", STAGE_CHANNEL)  # for the hub (Hub.apply_remote)
+CHANNELS = ("moderation", STAGE_CHANNEL, CHAT_CHANNEL)  # for the hub (Hub.apply_remote)
 NEWS_CHANNEL = "directory"  # for this link: instances opened or refilled (Cluster.heard)
 SOCKETS_CHANNEL = "sockets"  # for this link: open WebSockets per address (the per-address cap)
 LEADER_ROLE = "duties"

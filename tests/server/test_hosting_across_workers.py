@@ -23,18 +23,19 @@ SHOW = EventInfo("test/show", "test", "show", "Open mic", NOW_S - 60, NOW_S + 36
 LATER = EventInfo("test/later", "test", "later", "Late show", NOW_S + 30, NOW_S + 3600, host="djsol")
 
 
-def _worker(db: Path) -> Wire:
+def _worker(db: Path, index_base: int = 0) -> Wire:
     h = Hosting(SQLiteHostingStore(db))
     h.roles.set_worlds([WorldRoles("test", "public", "olivia")])
     h.events.set_world_events("test", [SHOW, LATER])
     hub = Hub({"test": plain_world()}, hosting=h, wall=lambda ms: NOW_S + ms / 1000)
     hub.elsewhere = lambda world: list[Remote]()  # a cluster member: publishes what crosses workers
+    hub.index_base = index_base  # instance keys are unique across a cluster: test#1, test#1001
     return Wire(hub)
 
 
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[tuple[Wire, Wire]]:
-    a, b = _worker(tmp_path / "plaza.sqlite3"), _worker(tmp_path / "plaza.sqlite3")
+    a, b = _worker(tmp_path / "plaza.sqlite3"), _worker(tmp_path / "plaza.sqlite3", 1000)
     yield a, b
     for w in (a, b):
         assert w.hub.link is not None
@@ -151,3 +152,31 @@ def test_a_spotlit_performer_stands_in_the_other_workers_instances(workers: tupl
     # Once a stops publishing (the performer left or a died), the stand-in goes within a second.
     b.hub.tick("test", 1200)
     assert inst.mirror_eid("a:djsol") == 0
+
+
+def test_during_a_live_event_chat_reaches_every_instance_on_every_worker(workers: tuple[Wire, Wire]) -> None:
+    a, b = workers
+    dj = person(a, "djsol", account(a, "djsol"))
+    fan = person(b, "Fan")
+    fan.send([MsgType.CHAT, "woo!"], 100)
+    assert [m[2:4] for m in fan.take(MsgType.CHAT_MSG)] == [["Fan", "woo!"]]  # as always, in the room
+    ship(b, a, 110)
+    (line,) = dj.take(MsgType.CHAT_MSG)
+    assert line[1:4] == [0, "Fan", "woo!"]  # entity 0: said in another room of the event
+    # Once the show is over (it ends an hour in), chat stays in its instance again.
+    late = 3_700_000
+    fan.send([MsgType.CHAT, "anyone here?"], late)
+    assert ship(b, a, late) == 0 and dj.take(MsgType.CHAT_MSG) == []
+
+
+def test_on_one_worker_a_live_events_chat_crosses_its_overflow_instances(tmp_path: Path) -> None:
+    w = _worker(tmp_path / "plaza.sqlite3")
+    w.hub.worlds["test"] = plain_world(capacity=1)  # one person per instance
+    w.hub.elsewhere = None  # one process alone
+    ada, bo = person(w, "Ada"), person(w, "Bo")
+    assert ada.welcome["instance"] != bo.welcome["instance"]
+    ada.send([MsgType.CHAT, "hi from room one"], 100)
+    assert [m[1:4] for m in bo.take(MsgType.CHAT_MSG)] == [[0, "Ada", "hi from room one"]]
+    assert w.relays == []  # ... and nothing for other workers: there are none
+    assert w.hub.link is not None
+    w.hub.link.hosting.close()

@@ -272,7 +272,8 @@ export class App {
         this.people.noteChat(name, text);
         this.ui.chat(name, text);
         this.vrChat.add(`${name}: ${text}`);
-        if (from !== this.selfId) this.bubbles.say(from, text);
+        // from 0: said in another instance of a live event (no avatar here to hang it on).
+        if (from && from !== this.selfId) this.bubbles.say(from, text);
       },
       reaction: (from, kind) => { if (!this.people.isBlockedId(from)) this.bubbles.react(from, kind); },
       presence: (ev, id, name) => {
