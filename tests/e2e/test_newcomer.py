@@ -378,6 +378,46 @@ def test_time_to_first_frame_per_world(e2e_server: ServerProcess, pages: Pages, 
     assert all(r["firstFrameMs"] is not None for r in report.values())
 
 
+HUD = ("#xr", "#chat", "#joystick", ".bar", "#help", "#reactions", "#make-panel", "#voice", "#avatar-panel")
+
+
+def box(page: Page, sel: str) -> Any:
+    """[left, top, right, bottom] of a shown element, or None."""
+    js = """(sel) => { const e = document.querySelector(sel); if (!e || !e.checkVisibility()) return null;
+        const r = e.getBoundingClientRect();
+        return r.width && r.height ? [r.left, r.top, r.right, r.bottom] : null; }"""
+    return page.evaluate(js, sel)
+
+
+def assert_nothing_overlaps(page: Page) -> None:
+    shown = {s: box(page, s) for s in HUD}
+    for i, (sa, a) in enumerate(shown.items()):
+        for sb, b in list(shown.items())[i + 1 :]:
+            overlap = a and b and a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+            assert not overlap, f"{sa} {a} overlaps {sb} {b}"
+
+
+def test_a_phone_held_sideways_and_a_small_window_have_nothing_on_top_of_anything(
+    e2e_server: ServerProcess, pages: Pages
+) -> None:
+    for size, touch in (((844, 390), True), ((740, 360), True), ((480, 360), False)):
+        ctx = pages.browser.new_context(
+            viewport={"width": size[0], "height": size[1]}, has_touch=touch, is_mobile=touch, bypass_csp=True
+        )
+        pages.contexts.append(ctx)
+        page = ctx.new_page()
+        page.on("pageerror", lambda e, size=size: pages.errors.append(f"{size}: {e}"))
+        page.goto(e2e_server.url + f"/w/lobby?name=Side{size[0]}&" + WATCH)
+        wait_joined(page, "lobby")
+        page.fill("#chat-input", "hello")  # a chat line or two: the chat box at its usual height
+        page.press("#chat-input", "Enter")
+        page.wait_for_function("document.querySelector('#chat-log').innerText.includes('hello')")
+        assert_nothing_overlaps(page)
+        ctx.close()
+        pages.contexts.remove(ctx)
+    assert not pages.errors, pages.errors
+
+
 def test_phone_layout(e2e_server: ServerProcess, pages: Pages, artifacts: Path) -> None:
     ctx = pages.browser.new_context(**PHONE, bypass_csp=True)
     pages.contexts.append(ctx)
@@ -392,25 +432,13 @@ def test_phone_layout(e2e_server: ServerProcess, pages: Pages, artifacts: Path) 
     assert "WASD" not in page.inner_text("#help") and "stick" in page.inner_text("#help").lower()
     assert not page.is_visible("#smooth-move"), "no smooth-move option without a thumbstick"
 
-    def box(sel: str) -> Any:
-        js = """(sel) => { const e = document.querySelector(sel); if (!e || !e.checkVisibility()) return null;
-            const r = e.getBoundingClientRect();
-            return r.width && r.height ? [r.left, r.top, r.right, r.bottom] : null; }"""
-        return page.evaluate(js, sel)
-
-    def overlap(a: Any, b: Any) -> bool:
-        return bool(a and b and a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
-
-    shown = {s: box(s) for s in ("#xr", "#chat", "#joystick", ".bar", "#help", "#reactions", "#make-panel", "#voice")}
-    for i, (sa, a) in enumerate(shown.items()):
-        for sb, b in list(shown.items())[i + 1 :]:
-            assert not overlap(a, b), f"{sa} {a} overlaps {sb} {b}"
+    assert_nothing_overlaps(page)
     # Touch: the joystick walks. From a clear spot: the scatter around the lobby's spawn can
     # stand a person right behind the table with the things to pick up (the CI run that
     # walked 0.76 m had walked into it).
     stand_facing_minus_z(page, -1.0, 6.5)
     p0 = state(page)["rig"]["p"]
-    j = box("#joystick")
+    j = box(page, "#joystick")
     cx, cy = (j[0] + j[2]) / 2, (j[1] + j[3]) / 2
     cdp = ctx.new_cdp_session(page)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": cx, "y": cy}]})
