@@ -629,7 +629,7 @@ class Hub:
             data = packb([MsgType.CHAT_MSG, inst.mirror_eid(user), name, text, now_ms])
             self.outbox.push(Broadcast(tuple(inst.members), data))
         if relay and self.elsewhere is not None:
-            line = {"world": world, "instance": said_in, "user": user, "name": name, "text": text}
+            line: dict[str, object] = {"world": world, "instance": said_in, "user": user, "name": name, "text": text}
             self.outbox.push(Relay(CHAT_CHANNEL, line))
 
     def apply_remote(self, channel: str, msg: dict[str, object], now_ms: int) -> None:
