@@ -34,9 +34,10 @@ def test_more_than_one_worker_needs_redis(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def workers(tmp_path: Path, redis_server: RedisServer) -> Iterator[ServerProcess]:
+def workers(tmp_path: Path, redis_server: RedisServer, request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     redis_server.flush()  # no directory entries of an earlier test's workers
-    worlds = world_dir(tmp_path, {"lobby": LOBBY})
+    policy = getattr(request, "param", "fill-first")
+    worlds = world_dir(tmp_path, {"lobby": LOBBY + f'[instances]\npolicy = "{policy}"\n'})
     s = ServerProcess.in_dir(tmp_path, worlds, extra_args=("--workers", "2", "--redis", redis_server.url))
     yield s
     s.stop(timeout=20)
@@ -48,6 +49,9 @@ def _pids(s: ServerProcess) -> list[int]:
     return [int(m[1]), int(m[2])]
 
 
+# Balanced: two instances opened in a race stay two (a fill-first world merges them, moving
+# people mid-session, which these plain test clients do not follow).
+@pytest.mark.parametrize("workers", ["balanced"], indirect=True)
 async def test_two_workers_share_one_port_and_a_killed_one_comes_back(
     workers: ServerProcess, http: aiohttp.ClientSession
 ) -> None:
@@ -147,12 +151,16 @@ async def test_the_per_address_cap_counts_the_sockets_on_every_worker(
             return False
 
         held = [await open_at(a), await open_at(a), await open_at(b)]  # 3: the cap, over two workers
-        # Worker b hears of a's two within a relay period or two.
-        deadline = asyncio.get_running_loop().time() + 5
-        while not await refused_at(b):
-            assert asyncio.get_running_loop().time() < deadline, "b never counted a's sockets"
-            await asyncio.sleep(0.1)
-        assert await refused_at(a)
+
+        async def eventually_refused(port: int, what: str) -> None:
+            # Each worker hears of the other's sockets within a relay period or two.
+            deadline = asyncio.get_running_loop().time() + 5
+            while not await refused_at(port):
+                assert asyncio.get_running_loop().time() < deadline, what
+                await asyncio.sleep(0.1)
+
+        await eventually_refused(b, "b never counted a's sockets")
+        await eventually_refused(a, "a never counted b's socket")
         await held.pop(0).close()  # one of a's goes: room for one again, wherever it opens
         deadline = asyncio.get_running_loop().time() + 5
         while True:
