@@ -334,6 +334,9 @@ export class App {
 
   _welcome(w) {
     const sameWorld = this.world && this.world.info.id === w.world && !this.travelling;
+    // Another room of the same world: a cluster merged ours into it, or ours is gone.
+    const merged = sameWorld && this.instance && this.instance !== w.instance;
+    this.instance = w.instance;
     this.selfId = w.id;
     this.inputRate = w.input_rate || w.tick_rate || 20;
     this.bounds = w.bounds;
@@ -347,7 +350,8 @@ export class App {
       this.objects.reset(this.world, w.objects);
       this.headPosition(_v);
       this.net.send([Msg.TELEPORT, [_v.x, this.world.groundY, _v.z]]);
-      this.ui.chat('', this.restyled ? 'Your new look is on: others see it now.' : 'Reconnected.', 'notice');
+      const said = this.restyled ? 'Your new look is on: others see it now.' : merged ? 'Reconnected, in another room of this world.' : 'Reconnected.';
+      this.ui.chat('', said, 'notice');
     } else {
       this._rebuild(w.world_info);
       this.objects.reset(this.world, w.objects);
