@@ -43,10 +43,12 @@ def _all_but(folder: Path, keep: str) -> str:
 
 
 def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM when Plaza dies, even by SIGKILL (Linux prctl
-    PR_SET_PDEATHSIG), so a killed server never leaves its Janus behind."""
+    """In the child before exec: killed when Plaza dies, even by SIGKILL (Linux prctl
+    PR_SET_PDEATHSIG), so a killed server never leaves its Janus behind. SIGKILL, not SIGTERM:
+    Janus' graceful stop waits on the HTTP long poll of a session that nobody will end (seen:
+    still running minutes later), and with Plaza gone nothing needs a graceful stop."""
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
 
 
 def free_port(host: str) -> int:
