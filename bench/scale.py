@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ sys.path.insert(0, str(REPO))
 from server.bots import cpu_seconds, run_bots, wait_quiet  # noqa: E402
 from server.cluster.routing import instance_number  # noqa: E402
 from server.cluster.supervisor import INDEX_STRIDE  # noqa: E402
-from tests.serverproc import ServerProcess, free_port, wait_healthy, worker_ports  # noqa: E402
+from tests.serverproc import ServerProcess, free_port, stop_process, wait_healthy, worker_ports  # noqa: E402
 
 WORLDS = ("lobby", "concert-hall", "bench-field")
 
@@ -93,11 +92,7 @@ def one_run(workers: int, n: int, seconds: float, warmup: float, seed: int, redi
             for t in threads:
                 t.join()
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc, 30)
     per_worker = [round(100 * (b - a) / (t_b - t_a), 1) for a, b in zip(cpu_a, cpu_b, strict=True)]
     placement = {
         w["id"]: {i["id"]: [instance_number(i["id"]) // INDEX_STRIDE, i["occupancy"]] for i in w["instances"]}

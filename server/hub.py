@@ -380,8 +380,7 @@ class Hub:
         remote = self.elsewhere(world)
         if not remote:
             return
-        rule = self.link.hosting.instancing(world) if self.link is not None else None
-        policy, most = rule if rule is not None else ("fill-first", 1_000_000)
+        policy, most = self._instancing(world)
         local = [Slot(i.key, i.population, i.spec.capacity) for i in self.instances.get(world, [])]
         try:
             there = route(local, remote, wanted, policy, most, world)
@@ -410,10 +409,12 @@ class Hub:
             return 0
         moved = 0
         for world, group in self.instances.items():
-            rule = self.link.hosting.instancing(world) if self.link is not None else None
-            policy = rule[0] if rule is not None else "fill-first"
+            # Runs every relay period: the cheap test first, the policy only for young instances.
             young = [i for i in group if i.opened_ms is not None and now_ms - i.opened_ms <= MERGE_WINDOW_MS]
-            if policy != "fill-first" or not young:
+            if not young:
+                continue
+            policy, _ = self._instancing(world)
+            if policy != "fill-first":
                 continue
             remote = list(self.elsewhere(world))
             for inst in young:
@@ -432,11 +433,14 @@ class Hub:
                 remote = [Remote(r.key, r.population + n, r.capacity, r.address) if r is there else r for r in remote]
         return moved
 
+    def _instancing(self, world: str) -> tuple[str, int]:
+        """The world file's [instances] policy and max_instances (no hosting: fill-first, unbounded)."""
+        rule = self.link.hosting.instancing(world) if self.link is not None else None
+        return rule if rule is not None else ("fill-first", 1_000_000)
+
     def instance_for(self, world: str, wanted: str | None, ref: int = MsgType.HELLO) -> WorldInstance:
         group = self.instances.setdefault(world, [])
-        # The world file's [instances] policy and max_instances (no hosting: fill-first, unbounded).
-        rule = self.link.hosting.instancing(world) if self.link is not None else None
-        policy, most = rule if rule is not None else ("fill-first", 1_000_000)
+        policy, most = self._instancing(world)
         try:
             pick = choose([Slot(i.key, i.population, i.spec.capacity) for i in group], wanted, policy, most, world)
         except WorldFull as e:
@@ -638,11 +642,10 @@ class Hub:
         if channel == STAGE_CHANNEL:
             self.remote_stage.accept(msg, now_ms)
         elif channel == CHAT_CHANNEL:
-            world, said_in, user, name, text = (msg.get(k) for k in ("world", "instance", "user", "name", "text"))
-            fields = (world, said_in, user, name, text)
-            if all(isinstance(f, str) for f in fields) and world in self.worlds and text:
-                w, i, u, n, t = (str(f) for f in fields)
-                self._event_chat(w, i, u, n[:64], t[:MAX_CHAT_CHARS], now_ms, relay=False)
+            f = {k: v for k in ("world", "instance", "user", "name", "text") if isinstance(v := msg.get(k), str)}
+            if len(f) == 5 and f["world"] in self.worlds and f["text"]:
+                self._event_chat(f["world"], f["instance"], f["user"], f["name"][:64], f["text"][:MAX_CHAT_CHARS],
+                                 now_ms, relay=False)  # fmt: skip
         elif self.link is not None:
             self.link.apply_relay(msg, now_ms)
 

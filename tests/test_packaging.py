@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tomllib
@@ -27,7 +26,7 @@ import numpy as np
 import pytest
 
 from server.protocol import MsgType
-from tests.serverproc import ANY_PORT, wait_healthy
+from tests.serverproc import ANY_PORT, stop_process, wait_healthy
 from tests.waiting import eventually
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,12 +126,7 @@ async def test_core_serves_worlds_recommends_and_says_assets_need_gen(tmp_path: 
             # The recommender builds in a thread after start.
             await eventually(recommended, timeout=30, interval=0.2, what="recommendations from the core install")
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 15)
     log_text = log_path.read_text()
     assert "Traceback" not in log_text, log_text[-3000:]
     assert "recommender failed" not in log_text, log_text[-3000:]

@@ -180,3 +180,31 @@ def test_on_one_worker_a_live_events_chat_crosses_its_overflow_instances(tmp_pat
     assert w.relays == []  # ... and nothing for other workers: there are none
     assert w.hub.link is not None
     w.hub.link.hosting.close()
+
+
+@pytest.mark.parametrize(
+    ("channel", "msg"),
+    [
+        ("stage", {"world": "test", "performers": {"a:x": [[float("nan")] * 21, 1, {}]}}),  # NaN pose
+        ("stage", {"world": "test", "performers": {"a:x": [[0.0] * 5, 1, {}]}}),  # short pose
+        ("stage", {"world": 7, "performers": []}),
+        ("chat", {"world": "test", "instance": "test#1", "user": "a:x", "name": 3, "text": "hi"}),
+        ("chat", {"world": "nowhere", "instance": "x#1", "user": "a:x", "name": "X", "text": "hi"}),
+        ("chat", {"world": "test", "instance": "test#1", "user": "a:x", "name": "X", "text": ""}),
+        ("moderation", {"action": "events", "world": ["test"]}),
+        ("moderation", {"action": "starting", "world": "test", "user": "a:x", "event": "no/such"}),
+    ],
+)
+def test_a_malformed_message_from_another_worker_changes_nothing(
+    workers: tuple[Wire, Wire], channel: str, msg: dict
+) -> None:
+    a, _ = workers
+    fan = person(a, "Fan")
+    a.hub.apply_remote(channel, msg, 100)
+    a.hub.tick("test", 150)
+    assert fan.take(MsgType.CHAT_MSG) == [] and fan.take(MsgType.NOTICE) == []
+    inst = a.hub.sessions[fan.sid].instance
+    assert inst is not None and inst.mirror_eid("a:x") == 0
+    assert a.hub.remote_stage.performers("test", 150) == {}  # no stand-in copy kept either
+    fan.send([MsgType.CHAT, "still here"], 200)  # and it keeps serving
+    assert [m[3] for m in fan.take(MsgType.CHAT_MSG)] == ["still here"]
